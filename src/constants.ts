@@ -29,3 +29,47 @@ export const DEFAULT_PERIOD_S = 2;
 export const ROUND_SLEEP_FRACTION = 0.9;
 /** Width of the zero-padded sequence number in chunk file names (lexical order = play order). */
 export const SEQ_DIGITS = 8;
+/** Chunks the player waits for before it starts showing (absorbs relay jitter; ~4 s of video). */
+export const PLAYER_BUFFER_CHUNKS = 2;
+/**
+ * Pending chunks beyond which the player skips ahead to live (10 chunks = 20 s behind); the
+ * oldest are deleted and counted as skipped, leaving PLAYER_BUFFER_CHUNKS pending.
+ */
+export const PLAYER_MAX_BEHIND = 10;
+/** Chunks handed to the external player ahead of time (current + next: enough for no gap). */
+export const PLAYER_LOOKAHEAD = 2;
+/** Slow folder rescan behind fs.watch, ms (fs.watch can miss events on some filesystems). */
+export const PLAYER_POLL_MS = 500;
+/** Wait before restarting a dead external player, ms (avoids a hot crash loop). */
+export const PLAYER_RESTART_DELAY_MS = 300;
+/** Restarts in a row without a chunk shown before the player gives up (BACKEND_FAILED). */
+export const PLAYER_MAX_FAILED_RESTARTS = 5;
+/** Time an external player may take to open its control socket, ms. */
+export const PLAYER_START_TIMEOUT_MS = 10_000;
+/** Time an external player may take to quit when asked before it is killed, ms. */
+export const PLAYER_QUIT_TIMEOUT_MS = 2_000;
+
+/** Number of stripes K: chunk `seq` travels in stripe `seq mod K` (SplitStream). */
+export const DEFAULT_STRIPES = 2;
+/** Interval of the peer's one heartbeat timer, ms: heartbeats, expiry, repair scans. */
+export const HEARTBEAT_MS = 200;
+/** Silence after which a neighbour is declared dead, ms (a closed socket is detected at once). */
+export const HEARTBEAT_TIMEOUT_MS = 1_000;
+/** Chunks each peer keeps in memory to serve re-subscriptions and repairs (60 s at 2 s). */
+export const BUFFER_CHUNKS = 30;
+/** Time a peer waits for the server's `10`/`00` answer on the data port, ms. */
+export const JOIN_ANSWER_TIMEOUT_MS = 3_000;
+/** How often a coordinator without a server slot asks for one (`10C`), ms. */
+export const SLOT_RETRY_MS = 500;
+/** How often the coordinator rotates one leaf per stripe for balance, ms. */
+export const REBALANCE_MS = 4_000;
+/** A missing chunk is fetched after a later chunk of its stripe arrived, at most this often, ms. */
+export const FETCH_RETRY_MS = 400;
+/** Fetch attempts (different holders) before a missing chunk is counted lost. */
+export const FETCH_TRIES = 6;
+/** Time a new coordinator waits for members to reconnect before dropping them, ms. */
+export const COORDINATOR_GRACE_MS = 3_000;
+/** A subscription refused for lack of slots is retried after this, ms. */
+export const SUBSCRIBE_RETRY_MS = 150;
+/** Default HTTP port of a peer's /status and /metrics (bound to the peer's own IP). */
+export const HTTP_PORT = 9093;

@@ -1,0 +1,176 @@
+/**
+ * @file membership.ts
+ * @brief The coordinator's membership view: members, epochs, and the placement it publishes.
+ *
+ * Held by the coordinator (the source, root of every stripe) and replicated to every member in
+ * each VIEW, so any member can take the role over from the last view it received (the
+ * next one in view order, direct members first). No sockets here: the peer publishes.
+ */
+import { chooseHome, place, Placement, PlacementMember } from './placement';
+import type { PeerMessage, WireMember } from '../protocol/peer';
+
+/** What the coordinator knows of a member. */
+export interface MemberInfo extends WireMember {
+  /** Highest sequence the member reported. */
+  maxSeq: number;
+}
+
+/** A VIEW message. */
+export type ViewMessage = Extract<PeerMessage, { type: 'view' }>;
+
+/** Options of a membership. */
+export interface MembershipOptions {
+  /** The coordinator itself (root of every stripe). */
+  self: MemberInfo;
+  stripes: number;
+  periodMs: number;
+  /** Epoch to start from (a new coordinator continues the old one's). */
+  epoch?: number;
+}
+
+/** The membership view and its placement. */
+export class Membership {
+  /** Monotonic version of the view. */
+  epoch: number;
+  /** Members other than the coordinator, in join order. */
+  readonly members = new Map<string, MemberInfo>();
+  /** Current placement (parents per stripe). */
+  placement: Placement = [];
+  /** Broken edges reported by members, `parent>child` -> expiry time. */
+  private readonly avoid = new Map<string, number>();
+
+  /** @param opts Self, stripes, period, starting epoch. */
+  constructor(private readonly opts: MembershipOptions) {
+    this.epoch = opts.epoch ?? 0;
+  }
+
+  /** @brief The coordinator's own entry. */
+  get self(): MemberInfo {
+    return this.opts.self;
+  }
+
+  /**
+   * @brief Adds a member (or refreshes one that reconnects, keeping its place and home).
+   * @param info What the member said in HELLO.
+   * @return true when the view changed.
+   */
+  join(info: Omit<MemberInfo, 'home' | 'sent'> & { sent?: number }): boolean {
+    const known = this.members.get(info.id);
+    if (known) {
+      known.direct = info.direct;
+      known.maxSeq = Math.max(known.maxSeq, info.maxSeq);
+      return false;
+    }
+    const home = chooseHome([...this.members.values()].map(toPlacement), this.opts.stripes, info.slots);
+    this.members.set(info.id, { ...info, home, sent: info.sent ?? 0 });
+    this.recompute();
+    return true;
+  }
+
+  /** @brief Removes a member; returns true when it was there. */
+  remove(id: string): boolean {
+    if (!this.members.delete(id)) return false;
+    this.recompute();
+    return true;
+  }
+
+  /** @brief Records a heartbeat's figures. */
+  update(id: string, sent: number, maxSeq: number, direct: boolean): void {
+    const m = id === this.self.id ? this.self : this.members.get(id);
+    if (!m) return;
+    m.sent = sent;
+    m.maxSeq = Math.max(m.maxSeq, maxSeq);
+    m.direct = direct;
+  }
+
+  /**
+   * @brief Marks the edge parent->child broken for `ms` and re-places the child.
+   * @return true when the view changed.
+   */
+  avoidEdge(parent: string, child: string, now: number, ms: number): boolean {
+    this.avoid.set(`${parent}>${child}`, now + ms);
+    return this.recompute();
+  }
+
+  /**
+   * @brief Periodic balance step: rotates at most one leaf per stripe.
+   * @param thresholdBytes Minimum imbalance that justifies a move.
+   * @param now Current time (expires avoided edges).
+   * @return true when the view changed.
+   */
+  rebalance(thresholdBytes: number, now: number): boolean {
+    for (const [edge, until] of this.avoid) if (until <= now) this.avoid.delete(edge);
+    return this.recompute(thresholdBytes);
+  }
+
+  /** @brief Highest sequence any member reported. */
+  maxReportedSeq(): number {
+    let max = this.self.maxSeq;
+    for (const m of this.members.values()) max = Math.max(max, m.maxSeq);
+    return max;
+  }
+
+  /** @brief The parent of `id` in stripe `s` ('' when unplaced). */
+  parentOf(id: string, s: number): string {
+    return this.placement[s]?.get(id) ?? '';
+  }
+
+  /**
+   * @brief The VIEW to publish.
+   * @param liveSeq The coordinator's newest sequence (joiners start there).
+   */
+  toView(liveSeq: number): ViewMessage {
+    const list: WireMember[] = [this.self, ...this.members.values()].map(
+      ({ id, p2pPort, httpPort, slots, home, direct, sent }) => ({ id, p2pPort, httpPort, slots, home, direct, sent }));
+    const index = new Map(list.map((m, i) => [m.id, i]));
+    const edges = this.placement.map((parents) =>
+      [...parents].map(([c, p]) => [index.get(c)!, index.get(p)!] as [number, number]));
+    return {
+      type: 'view', epoch: this.epoch, stripes: this.opts.stripes, periodMs: this.opts.periodMs,
+      liveSeq, coordinator: this.self.id, members: list, edges,
+    };
+  }
+
+  private recompute(rebalanceBytes?: number): boolean {
+    const next = place({
+      root: toPlacement(this.self),
+      members: [...this.members.values()].map(toPlacement),
+      stripes: this.opts.stripes,
+      previous: this.placement,
+      avoid: new Set(this.avoid.keys()),
+      rebalanceBytes,
+    });
+    const changed = next.length !== this.placement.length ||
+      next.some((parents, s) => parents.size !== this.placement[s].size ||
+        [...parents].some(([c, p]) => this.placement[s].get(c) !== p));
+    if (changed) {
+      this.placement = next;
+      this.epoch++;
+    }
+    return changed;
+  }
+}
+
+/** @brief A member as placement sees it. */
+function toPlacement(m: MemberInfo): PlacementMember {
+  return { id: m.id, slots: m.slots, home: m.home, sent: m.sent };
+}
+
+/**
+ * @brief Rebuilds a membership from a received view (coordinator takeover).
+ * @param view The last view.
+ * @param selfId The new coordinator.
+ * @param dead Ids to leave out (the failed coordinator).
+ */
+export function membershipFromView(view: ViewMessage, selfId: string, dead: Set<string>): Membership {
+  const me = view.members.find((m) => m.id === selfId)!;
+  const mship = new Membership({
+    self: { ...me, maxSeq: -1 }, stripes: view.stripes, periodMs: view.periodMs, epoch: view.epoch,
+  });
+  for (const m of view.members) {
+    if (m.id === selfId || dead.has(m.id)) continue;
+    mship.members.set(m.id, { ...m, maxSeq: -1 });
+  }
+  mship.rebalance(Number.POSITIVE_INFINITY, 0);
+  return mship;
+}

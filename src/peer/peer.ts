@@ -1,0 +1,562 @@
+/**
+ * @file peer.ts
+ * @brief A relaytv peer: server link, overlay sessions, coordinator role, relay and repair.
+ *
+ * How it works (the long file of the project; it wires the smaller modules together):
+ * 1. Listen on IP:9091 (only the server may push), on IP:p2pPort (overlay) and IP:httpPort.
+ * 2. Ask the server to join (`10C`, restriction 1). `10` and nobody else listed: we are the
+ *    founder, i.e. coordinator and source. Otherwise dial the IPs `11C` lists (P2P port by
+ *    convention) and send JOIN; non-coordinators REDIRECT to the coordinator, which answers
+ *    with a VIEW (members + placement).
+ * 3. Every VIEW is applied by `Upstream`: per stripe, subscribe to the parent the placement
+ *    names, from the next sequence we miss. The `Relay` serves our own children.
+ * 4. Failures: a closed or silent session is dead at once. Children tell the coordinator
+ *    (SUSPECT); the coordinator sees its own link die, removes the member and publishes a new
+ *    VIEW; orphans re-subscribe from their new parent's ring buffer, and any hole left is
+ *    fetched (FETCH) by the repair scan. If the coordinator dies, the next member in view order
+ *    (direct members first) takes the role over from the last view, and asks the server for the
+ *    slot until it is freed; its sequence numbers continue from the highest one reported.
+ * 5. Leave: `12C`, BYE to the coordinator, keep serving and keep 9091 open one period, close.
+ */
+import net from 'node:net';
+import { EventEmitter } from 'node:events';
+import { ServerLink } from './serverLink';
+import { Session } from './session';
+import { ChunkStore } from './store';
+import { Relay } from './relay';
+import { Upstream } from './upstream';
+import { Membership, membershipFromView, ViewMessage, MemberInfo } from './membership';
+import { createChunkPool, sharedBuffer, ChunkPool } from './pool';
+import { MsgType, PeerMessage } from '../protocol/peer';
+import * as C from '../constants';
+import type { Logger } from '../log';
+import type { Metrics } from '../metrics';
+import type { PeerStatus } from './status';
+import { listPending } from '../player/folder';
+
+/** Options of a peer. */
+export interface PeerOptions {
+  ip: string;
+  serverHost: string;
+  serverPort: number;
+  channel: number;
+  slots: number;
+  dir: string;
+  p2pPort?: number;
+  httpPort?: number;
+  dataPort?: number;
+  stripes?: number;
+  periodMs?: number;
+  log: Logger;
+  metrics?: Metrics;
+  /** Player figures, filled by the player child (if any). */
+  player?: { played: number; stalls: number };
+}
+
+/** Events: `view` (ViewMessage), `stored` (seq). */
+export class Peer extends EventEmitter {
+  readonly store: ChunkStore;
+  readonly relay: Relay;
+  readonly upstream: Upstream;
+  readonly link: ServerLink;
+  /** Coordinator state, when this peer holds the role. */
+  membership: Membership | null = null;
+  /** The last view received or published. */
+  view: ViewMessage | null = null;
+  direct = false;
+  state: 'starting' | 'joining' | 'member' | 'leaving' | 'closed' = 'starting';
+  bytesSent = 0;
+  bytesReceived = 0;
+  recoveries = 0;
+  lastRecoveryMs: number | null = null;
+  readonly p2pPort: number;
+  readonly httpPort: number;
+  readonly stripes: number;
+  readonly pool: ChunkPool;
+  private readonly sessions = new Map<string, Session>();
+  private readonly dialing = new Map<string, Promise<Session>>();
+  private p2pServer: net.Server | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private coordinatorId = '';
+  private readonly dead = new Set<string>();
+  private lastPush: { seq: number; ms: number } | null = null;
+  private periodEstMs: number;
+  private lastRebalanceMs = 0;
+  private slotAsking = false;
+  private graceUntil = 0;
+  private rates = { t: Date.now(), sent: 0, recv: 0, rateSent: 0, rateRecv: 0 };
+  private serverBytes = 0;
+
+  /** @param opts Addresses, channel, slots, folder, logger, metrics. */
+  constructor(readonly opts: PeerOptions) {
+    super();
+    this.p2pPort = opts.p2pPort ?? C.P2P_PORT;
+    this.httpPort = opts.httpPort ?? C.HTTP_PORT;
+    this.stripes = opts.stripes ?? C.DEFAULT_STRIPES;
+    this.periodEstMs = opts.periodMs ?? C.DEFAULT_PERIOD_S * 1000;
+    this.pool = createChunkPool();
+    this.store = new ChunkStore({ dir: opts.dir, pool: this.pool });
+    this.relay = new Relay({
+      store: this.store, slots: () => this.opts.slots, stripes: () => this.view?.stripes ?? this.stripes,
+      onSent: (child, n) => {
+        this.bytesSent += n;
+        this.opts.metrics?.sentBytes.inc({ peer: child }, n);
+      },
+    });
+    this.upstream = new Upstream({
+      selfId: opts.ip, store: this.store, log: opts.log,
+      sessionTo: (id) => this.sessionTo(id),
+      coordinator: () => this.sessions.get(this.coordinatorId) ?? null,
+      members: () => this.view?.members.map((m) => m.id).filter((id) => id !== opts.ip && !this.dead.has(id)) ?? [],
+    });
+    this.link = new ServerLink({
+      ip: opts.ip, dataPort: opts.dataPort ?? C.DATA_PORT, serverHost: opts.serverHost,
+      serverPort: opts.serverPort, channel: opts.channel, log: opts.log,
+    });
+    this.link.on('chunk', (data: Buffer, ms: number) => this.onServerChunk(data, ms));
+    this.store.on('stored', (chunk) => {
+      this.relay.onStored(chunk);
+      this.opts.metrics?.chunksReceived.inc();
+      this.emit('stored', chunk.seq);
+    });
+    this.store.on('corrupt', (seq: number, from: string) => {
+      this.opts.log.warn({ code: 'CHUNK_HASH_MISMATCH', seq, from }, 'chunk failed its hash: dropped, will fetch again');
+      this.opts.metrics?.chunksCorrupt.inc();
+    });
+    this.store.on('duplicate', () => this.opts.metrics?.chunksDuplicated.inc());
+    this.store.on('diskError', (msg: string) =>
+      this.opts.log.error({ code: 'DIR_UNWRITABLE', dir: opts.dir, err: msg }, 'cannot write chunk; still relaying from memory'));
+    this.upstream.on('recovered', (ms: number) => {
+      this.recoveries++;
+      this.lastRecoveryMs = ms;
+      this.opts.metrics?.recoveries.inc();
+      this.opts.metrics?.recoverySeconds.observe(ms / 1000);
+    });
+    this.upstream.on('lost', () => this.opts.metrics?.chunksLost.inc());
+  }
+
+  /** @brief Opens every listener, then joins the channel. */
+  async start(): Promise<void> {
+    await this.store.init();
+    await this.link.listen();
+    this.p2pServer = net.createServer((sock) => this.accept(sock));
+    await new Promise<void>((resolve, reject) => {
+      this.p2pServer!.once('error', reject);
+      this.p2pServer!.listen(this.p2pPort, this.opts.ip, () => resolve());
+    });
+    this.p2pServer.on('error', (err) => this.opts.log.error({ err: err.message }, 'p2p listener error'));
+    this.timer = setInterval(() => this.tick(), C.HEARTBEAT_MS);
+    this.state = 'joining';
+    void this.joinLoop();
+  }
+
+  /** @brief True when this peer holds the coordinator (and source) role. */
+  get isCoordinator(): boolean {
+    return this.membership !== null;
+  }
+
+  private async joinLoop(): Promise<void> {
+    while (this.state === 'joining') {
+      try {
+        const answer = await this.link.join();
+        this.direct = answer === 'ok';
+        const listed = (await this.link.list()).filter((ip) => ip !== this.opts.ip);
+        this.opts.log.info({ answer, listed }, 'server answered the join');
+        if (this.direct && listed.length === 0) return this.becomeCoordinator(null);
+        if (await this.joinVia(listed)) return;
+      } catch (err) {
+        this.opts.log.warn({ err: (err as Error).message }, 'join failed; retrying');
+      }
+      await sleep(this.periodEstMs / 2);
+    }
+  }
+
+  /** Dials the listed peers until one leads us to the coordinator. */
+  private async joinVia(ips: string[]): Promise<boolean> {
+    for (const ip of ips) {
+      let target = ip;
+      for (let hop = 0; hop < 3 && this.state === 'joining'; hop++) {
+        try {
+          const s = await this.sessionTo(target);
+          const reply = await this.awaitReply(s, ['view', 'redirect'], () => s.send({ type: 'join' }));
+          if (reply.type === 'view') {
+            this.coordinatorId = reply.coordinator;
+            this.state = 'member';
+            this.applyView(reply);
+            return true;
+          }
+          if (reply.type === 'redirect') target = reply.ip;
+        } catch (err) {
+          this.opts.log.debug({ ip: target, err: (err as Error).message }, 'could not join through this peer');
+          break;
+        }
+      }
+    }
+    return false;
+  }
+
+  private awaitReply(s: Session, types: string[], send: () => void): Promise<PeerMessage> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => done(new Error('no reply')), C.CONTROL_TIMEOUT_MS);
+      const onMsg = (m: PeerMessage) => { if (types.includes(m.type)) done(null, m); };
+      const onClose = () => done(new Error('closed'));
+      const done = (err: Error | null, m?: PeerMessage) => {
+        clearTimeout(timer);
+        s.off('message', onMsg);
+        s.off('close', onClose);
+        if (err) reject(err); else resolve(m!);
+      };
+      s.on('message', onMsg);
+      s.on('close', onClose);
+      send();
+    });
+  }
+
+  /** Takes the coordinator role: founder (view null) or successor of a failed one. */
+  private becomeCoordinator(from: ViewMessage | null): void {
+    const self: MemberInfo = {
+      id: this.opts.ip, p2pPort: this.p2pPort, httpPort: this.httpPort, slots: this.opts.slots,
+      home: -1, direct: this.direct, sent: this.bytesSent, maxSeq: this.store.maxSeq,
+    };
+    this.membership = from
+      ? membershipFromView(from, this.opts.ip, this.dead)
+      : new Membership({ self, stripes: this.stripes, periodMs: this.periodEstMs });
+    this.membership.self.maxSeq = this.store.maxSeq;
+    this.coordinatorId = this.opts.ip;
+    this.state = 'member';
+    this.graceUntil = Date.now() + C.COORDINATOR_GRACE_MS;
+    this.opts.log.info({ epoch: this.membership.epoch, takeover: from !== null }, 'coordinator role taken');
+    this.publish();
+    if (!this.direct) void this.askForSlot();
+  }
+
+  /** A coordinator without the server slot asks for it until the server frees it. */
+  private async askForSlot(): Promise<void> {
+    if (this.slotAsking) return;
+    this.slotAsking = true;
+    while (this.isCoordinator && !this.direct && this.state === 'member') {
+      try {
+        this.direct = (await this.link.join()) === 'ok';
+        if (this.direct) this.opts.log.info('server slot taken over');
+      } catch (err) {
+        this.opts.log.debug({ err: (err as Error).message }, 'slot request failed');
+      }
+      if (!this.direct) await sleep(C.SLOT_RETRY_MS);
+    }
+    this.slotAsking = false;
+  }
+
+  /** Publishes the coordinator's view to itself and every member connected to it. */
+  private publish(): void {
+    const m = this.membership!;
+    const view = m.toView(Math.max(this.store.maxSeq, m.maxReportedSeq()));
+    this.applyView(view);
+    for (const id of m.members.keys()) this.sessions.get(id)?.send(view);
+  }
+
+  private applyView(view: ViewMessage): void {
+    if (this.view && view.epoch <= this.view.epoch && view.coordinator === this.view.coordinator) return;
+    this.view = view;
+    const me = view.members.findIndex((m) => m.id === this.opts.ip);
+    if (me < 0) {
+      this.opts.log.warn({ epoch: view.epoch }, 'not in the view: rejoining');
+      this.sessions.get(view.coordinator)?.send({ type: 'join' });
+      return;
+    }
+    // Children the placement moved elsewhere are released at once (frees our slots).
+    for (const child of this.relay.list()) {
+      for (const s of child.stripes) {
+        if (this.parentIn(view, child.id, s) !== this.opts.ip) this.relay.unsubscribe(child.id, s);
+      }
+    }
+    const parents: string[] = [];
+    for (let s = 0; s < view.stripes; s++) parents.push(this.parentIn(view, this.opts.ip, s));
+    if (this.coordinatorId !== this.opts.ip) this.upstream.apply(view, parents);
+    this.emit('view', view);
+  }
+
+  private parentIn(view: ViewMessage, id: string, s: number): string {
+    const idx = view.members.findIndex((m) => m.id === id);
+    const edge = view.edges[s]?.find(([c]) => c === idx);
+    return edge ? view.members[edge[1]].id : '';
+  }
+
+  /** The server pushed a chunk: the source names it; other direct members ignore it. */
+  private onServerChunk(data: Buffer, ms: number): void {
+    this.serverBytes += data.length;
+    this.bytesReceived += data.length;
+    this.opts.metrics?.receivedBytes.inc({ peer: 'server' }, data.length);
+    if (!this.isCoordinator) return;
+    const seq = this.nextSourceSeq(ms);
+    const shared = sharedBuffer(data.length);
+    data.copy(shared);
+    if (this.store.firstSeq === null) this.store.startAt(seq);
+    void this.store.add(seq, shared, null, ms, 'server');
+  }
+
+  /**
+   * Sequence for a new server push: one more than the last push, or, after a gap (a takeover,
+   * a missed push), as many periods as elapsed; never at or below a sequence already known.
+   */
+  private nextSourceSeq(ms: number): number {
+    const known = Math.max(this.store.maxSeq, this.membership!.maxReportedSeq());
+    let seq: number;
+    if (this.lastPush) {
+      const dt = ms - this.lastPush.ms;
+      const steps = Math.max(1, Math.round(dt / this.periodEstMs));
+      if (steps === 1) this.periodEstMs = 0.8 * this.periodEstMs + 0.2 * dt;
+      seq = this.lastPush.seq + steps;
+    } else if (known >= 0) {
+      const last = this.store.get(this.store.maxSeq);
+      const since = last ? ms - last.storedMs : this.periodEstMs;
+      seq = known + Math.max(1, Math.round(since / this.periodEstMs));
+    } else {
+      seq = 0;
+    }
+    seq = Math.max(seq, known + 1);
+    this.lastPush = { seq, ms };
+    return seq;
+  }
+
+  /** Returns an open session to member `id`, dialing it if needed. */
+  sessionTo(id: string): Promise<Session> {
+    const open = this.sessions.get(id);
+    if (open && open.state === 'open') return Promise.resolve(open);
+    const pending = this.dialing.get(id);
+    if (pending) return pending;
+    const member = this.view?.members.find((m) => m.id === id);
+    const port = member?.p2pPort ?? this.p2pPort;
+    const p = new Promise<Session>((resolve, reject) => {
+      const sock = net.connect({ host: id, port, localAddress: this.opts.ip });
+      const s = this.makeSession(sock, true);
+      const timer = setTimeout(() => s.close('PEER_TIMEOUT: dial timed out'), C.CONTROL_TIMEOUT_MS);
+      s.once('open', () => { clearTimeout(timer); resolve(s); });
+      s.once('close', (why: string) => { clearTimeout(timer); reject(new Error(why)); });
+    });
+    this.dialing.set(id, p);
+    const clear = () => this.dialing.delete(id);
+    p.then(clear, clear);
+    return p;
+  }
+
+  private accept(sock: net.Socket): void {
+    if (this.state === 'closed') return void sock.destroy();
+    const s = this.makeSession(sock, false);
+    const timer = setTimeout(() => s.close('PEER_TIMEOUT: no HELLO'), C.CONTROL_TIMEOUT_MS);
+    s.once('open', () => clearTimeout(timer));
+    s.once('close', () => clearTimeout(timer));
+  }
+
+  private makeSession(sock: net.Socket, outbound: boolean): Session {
+    sock.setNoDelay(true);
+    const s = new Session(sock, {
+      outbound,
+      hello: {
+        type: 'hello', id: this.opts.ip, p2pPort: this.p2pPort, httpPort: this.httpPort,
+        slots: this.opts.slots, channel: this.opts.channel, direct: this.direct, maxSeq: this.store.maxSeq,
+      },
+      alloc: (n, type) => (type === MsgType.CHUNK ? sharedBuffer(n) : Buffer.allocUnsafe(n)),
+      heartbeat: () => ({ type: 'heartbeat', maxSeq: this.store.maxSeq, sent: this.bytesSent, direct: this.direct }),
+    });
+    s.on('open', (hello) => {
+      if (hello.channel !== this.opts.channel) return s.close(`peer of channel ${hello.channel}, we are ${this.opts.channel}`);
+      const prev = this.sessions.get(hello.id);
+      if (!prev || prev.state !== 'open' || outbound) this.sessions.set(hello.id, s);
+      this.dead.delete(hello.id);
+      this.opts.metrics?.connections.inc({ direction: outbound ? 'out' : 'in' });
+    });
+    s.on('message', (m: PeerMessage) => this.onMessage(s, m));
+    s.on('close', (why: string) => this.onSessionClose(s, why));
+    return s;
+  }
+
+  /** The message table: one handler per type. */
+  private onMessage(s: Session, m: PeerMessage): void {
+    switch (m.type) {
+      case 'join': return this.onJoin(s);
+      case 'view':
+        if (m.coordinator === s.id) {
+          this.coordinatorId = m.coordinator;
+          if (this.membership && m.coordinator !== this.opts.ip) this.membership = null;
+          this.applyView(m);
+        }
+        return;
+      case 'heartbeat': return this.membership?.update(s.id, m.sent, m.maxSeq, m.direct);
+      case 'subscribe':
+        if (!this.relay.subscribe(s, m.stripe, m.fromSeq)) s.send({ type: 'refused', stripe: m.stripe, reason: 1 });
+        return;
+      case 'unsubscribe': return this.relay.unsubscribe(s.id, m.stripe);
+      case 'refused': return this.upstream.onRefused(s.id, m.stripe);
+      case 'chunk':
+        this.bytesReceived += m.data.byteLength;
+        this.opts.metrics?.receivedBytes.inc({ peer: s.addr }, m.data.byteLength);
+        this.upstream.onChunk(s.id, m.seq);
+        void this.store.add(m.seq, m.data, m.hash, m.originMs, s.addr);
+        return;
+      case 'fetch': {
+        const c = this.store.get(m.seq);
+        if (c) {
+          s.send({ type: 'chunk', seq: c.seq, hash: c.hash, originMs: c.originMs, data: c.data });
+          this.bytesSent += c.data.byteLength;
+        } else s.send({ type: 'missing', seq: m.seq });
+        return;
+      }
+      case 'missing': return this.upstream.onMissing(s.id, m.seq);
+      case 'suspect': return this.onSuspect(s.id, m.id);
+      case 'bye': return this.onBye(s);
+      case 'redirect': case 'announce': case 'hello': return;
+    }
+  }
+
+  private onJoin(s: Session): void {
+    const hello = s.remote!;
+    if (!this.membership) {
+      const coord = this.sessions.get(this.coordinatorId);
+      if (coord && coord.state === 'open') s.send({ type: 'redirect', ip: coord.id, port: coord.remote!.p2pPort });
+      // Otherwise the coordinator is failing over: the joiner times out and asks again.
+      return;
+    }
+    this.sessions.set(hello.id, s);
+    const changed = this.membership.join({
+      id: hello.id, p2pPort: hello.p2pPort, httpPort: hello.httpPort, slots: hello.slots,
+      direct: hello.direct, maxSeq: hello.maxSeq,
+    });
+    this.opts.log.info({ member: hello.id, slots: hello.slots, epoch: this.membership.epoch }, changed ? 'member joined' : 'member reconnected');
+    if (changed) this.publish();
+    else s.send(this.membership.toView(this.store.maxSeq));
+  }
+
+  private onSuspect(reporter: string, suspect: string): void {
+    const m = this.membership;
+    if (!m) return;
+    const link = this.sessions.get(suspect);
+    if (!link || link.state !== 'open') {
+      if (m.remove(suspect)) this.publish();
+    } else if (m.avoidEdge(suspect, reporter, Date.now(), 10_000)) {
+      this.publish();
+    }
+  }
+
+  private onBye(s: Session): void {
+    this.opts.log.info({ peer: s.id }, 'neighbour leaving');
+    if (this.membership?.remove(s.id)) this.publish();
+    this.dead.add(s.id);
+    if (s.id === this.coordinatorId) this.coordinatorFailed();
+    this.upstream.onParentGone(s.id);
+  }
+
+  private onSessionClose(s: Session, why: string): void {
+    this.relay.drop(s);
+    if (s.remote) this.opts.metrics?.connections.dec({ direction: s.outbound ? 'out' : 'in' });
+    if (!s.remote || this.sessions.get(s.id) !== s) return;
+    this.sessions.delete(s.id);
+    if (this.state === 'leaving' || this.state === 'closed') return;
+    this.opts.log.info({ peer: s.addr, why }, 'session closed');
+    if (this.membership?.remove(s.id)) this.publish();
+    if (s.id === this.coordinatorId && !this.membership) {
+      this.dead.add(s.id);
+      this.coordinatorFailed();
+    }
+    this.upstream.onParentGone(s.id);
+  }
+
+  /** The coordinator died or left: the next in view order (direct first) takes over. */
+  private coordinatorFailed(): void {
+    const view = this.view;
+    if (!view || this.membership) return;
+    const alive = view.members.filter((m) => !this.dead.has(m.id) && m.id !== view.coordinator);
+    const next = alive.find((m) => m.direct) ?? alive[0];
+    this.opts.log.warn({ old: view.coordinator, next: next?.id }, 'coordinator lost');
+    if (!next) return;
+    this.dead.add(view.coordinator);
+    if (next.id === this.opts.ip) return this.becomeCoordinator(view);
+    this.coordinatorId = next.id;
+    void this.sessionTo(next.id).then((s) => {
+      this.sessions.set(next.id, s);
+      s.send({ type: 'join' });
+    }).catch(() => {
+      this.dead.add(next.id);
+      this.coordinatorFailed();
+    });
+  }
+
+  /** The single heartbeat: session liveness, coordinator duties, repair. */
+  private tick(): void {
+    const now = Date.now();
+    for (const s of new Set(this.sessions.values())) s.tick(now);
+    const m = this.membership;
+    if (m) {
+      m.update(this.opts.ip, this.bytesSent, this.store.maxSeq, this.direct);
+      if (now > this.graceUntil && this.graceUntil > 0) {
+        this.graceUntil = 0;
+        let changed = false;
+        for (const id of [...m.members.keys()]) if (!this.sessions.has(id)) changed = m.remove(id) || changed;
+        if (changed) this.publish();
+      }
+      if (now - this.lastRebalanceMs >= C.REBALANCE_MS) {
+        this.lastRebalanceMs = now;
+        const avg = this.store.stored > 0 ? this.bytesReceived / Math.max(1, this.store.stored) : 250_000;
+        if (m.rebalance(avg, now)) this.publish();
+      }
+    }
+    this.upstream.tick(now);
+    const dt = (now - this.rates.t) / 1000;
+    if (dt >= 2) {
+      this.rates = {
+        t: now, sent: this.bytesSent, recv: this.bytesReceived,
+        rateSent: (this.bytesSent - this.rates.sent) / dt, rateRecv: (this.bytesReceived - this.rates.recv) / dt,
+      };
+    }
+  }
+
+  /** @brief Graceful leave: `12C`, BYE, one more period on 9091 and for our children, close. */
+  async stop(): Promise<void> {
+    if (this.state === 'closed' || this.state === 'leaving') return;
+    const wasJoined = this.state === 'member';
+    this.state = 'leaving';
+    if (this.direct) await this.link.leave().catch(() => undefined);
+    if (wasJoined) {
+      for (const s of new Set(this.sessions.values())) s.send({ type: 'bye', reason: 0 });
+      await sleep(this.periodEstMs);
+    }
+    this.state = 'closed';
+    if (this.timer) clearInterval(this.timer);
+    for (const s of new Set(this.sessions.values())) s.close('leaving');
+    await new Promise<void>((r) => (this.p2pServer ? this.p2pServer.close(() => r()) : r()));
+    await this.link.close();
+    await this.pool.destroy();
+  }
+
+  /** @brief The /status document. */
+  async status(): Promise<PeerStatus> {
+    const view = this.view;
+    const pending = await listPending(this.opts.dir).catch(() => []);
+    this.opts.metrics?.pendingFiles.set(pending.length);
+    const addrOf = (id: string) => `${id}:${view?.members.find((m) => m.id === id)?.p2pPort ?? this.p2pPort}`;
+    const up = this.upstream.links().map((l) => ({ addr: addrOf(l.id), bytes: this.sessions.get(l.id)?.chunkBytesReceived ?? 0, stripes: l.stripes }));
+    if (this.direct && this.isCoordinator) up.unshift({ addr: `${this.opts.serverHost}:${this.opts.serverPort}`, bytes: this.serverBytes, stripes: [] });
+    return {
+      id: this.opts.ip, channel: this.opts.channel, direct: this.direct,
+      role: this.isCoordinator ? 'source' : 'relay',
+      coordinator: this.coordinatorId ? addrOf(this.coordinatorId) : null,
+      epoch: view?.epoch ?? 0, slots: this.opts.slots, p2pPort: this.p2pPort, httpPort: this.httpPort,
+      upstream: up,
+      downstream: this.relay.list().map((c) => ({ addr: addrOf(c.id), bytes: c.session.chunkBytesSent, stripes: c.stripes })),
+      bytesSent: this.bytesSent, bytesReceived: this.bytesReceived,
+      rateSent: this.rates.rateSent, rateReceived: this.rates.rateRecv,
+      lastSeq: this.store.maxSeq >= 0 ? this.store.maxSeq : null, firstSeq: this.store.firstSeq,
+      chunksReceived: this.store.stored, chunksLost: this.store.lost, duplicates: this.store.duplicates,
+      corrupt: this.store.corrupt, pending,
+      played: this.opts.player?.played ?? 0, stalls: this.opts.player?.stalls ?? 0,
+      diskErrors: this.store.diskErrors, lastDiskError: this.store.lastDiskError,
+      recoveries: this.recoveries, lastRecoveryMs: this.lastRecoveryMs,
+      workerFailures: this.pool.workerFailures,
+      members: (view?.members ?? []).map((m) => ({ id: m.id, ip: m.id, p2pPort: m.p2pPort, httpPort: m.httpPort, slots: m.slots })),
+    };
+  }
+}
+
+/** @brief Resolves after `ms`. */
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

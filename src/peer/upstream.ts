@@ -1,0 +1,173 @@
+/**
+ * @file upstream.ts
+ * @brief The child side of the overlay: one parent per stripe, and the repair of holes.
+ *
+ * How it works:
+ * - `apply(view, parents)`: for every stripe whose parent changed, UNSUBSCRIBE from the old
+ *   one and SUBSCRIBE to the new one from the next sequence of that stripe we lack, so a new
+ *   parent replays what we missed from its ring buffer (nothing lost on failover).
+ * - A parent that dies (`onParentGone`) orphans its stripes: we tell the coordinator
+ *   (SUSPECT) and note the time; the first chunk from the next parent closes the recovery.
+ * - `tick`: the repair scan. A sequence is missing when a later chunk of its stripe is stored
+ *   (or the stream moved two stripes' worth past it); it is fetched from the stripe's parent,
+ *   then the coordinator, then other members, at most FETCH_TRIES times before it is lost.
+ */
+import { EventEmitter } from 'node:events';
+import type { Session } from './session';
+import type { ChunkStore } from './store';
+import type { ViewMessage } from './membership';
+import type { Logger } from '../log';
+import { FETCH_RETRY_MS, FETCH_TRIES, SUBSCRIBE_RETRY_MS } from '../constants';
+
+/** Per-stripe upstream state. */
+interface StripeState {
+  parent: string;
+  /** Time the stripe was orphaned (for the recovery figure), or 0. */
+  orphanedMs: number;
+  /** Retry time of a refused or failed subscription, or 0. */
+  retryAtMs: number;
+  /** Highest sequence received in this stripe. */
+  lastSeq: number;
+}
+
+/** Options of the upstream. */
+export interface UpstreamOptions {
+  selfId: string;
+  store: ChunkStore;
+  log: Logger;
+  sessionTo: (id: string) => Promise<Session>;
+  coordinator: () => Session | null;
+  members: () => string[];
+}
+
+/** Events: `recovered` (ms), `lost` (seq). */
+export class Upstream extends EventEmitter {
+  private stripes: StripeState[] = [];
+  private K = 1;
+  private readonly fetches = new Map<number, { tries: number; atMs: number; holder: string }>();
+
+  /** @param opts Identity, store, dialer, coordinator and member lookups. */
+  constructor(private readonly opts: UpstreamOptions) {
+    super();
+  }
+
+  /**
+   * @brief Follows a new view.
+   * @param view The view.
+   * @param parents Our parent in each stripe ('' when unplaced).
+   */
+  apply(view: ViewMessage, parents: string[]): void {
+    this.K = view.stripes;
+    if (this.opts.store.firstSeq === null) this.opts.store.startAt(Math.max(0, view.liveSeq));
+    for (let s = 0; s < view.stripes; s++) {
+      const st = (this.stripes[s] ??= { parent: '', orphanedMs: 0, retryAtMs: 0, lastSeq: -1 });
+      if (st.parent === parents[s]) continue;
+      const old = st.parent;
+      st.parent = parents[s];
+      if (old) void this.opts.sessionTo(old).then((x) => x.send({ type: 'unsubscribe', stripe: s })).catch(() => undefined);
+      if (st.parent) this.subscribe(s);
+    }
+  }
+
+  /** @brief Our parents as (id, stripes). */
+  links(): { id: string; stripes: number[] }[] {
+    const by = new Map<string, number[]>();
+    this.stripes.forEach((st, s) => { if (st.parent) by.set(st.parent, [...(by.get(st.parent) ?? []), s]); });
+    return [...by].map(([id, stripes]) => ({ id, stripes }));
+  }
+
+  /** @brief A chunk arrived from `from`. */
+  onChunk(from: string, seq: number): void {
+    const st = this.stripes[seq % this.K];
+    if (!st) return;
+    if (seq > st.lastSeq) st.lastSeq = seq;
+    if (st.orphanedMs && st.parent === from) {
+      this.emit('recovered', Date.now() - st.orphanedMs);
+      st.orphanedMs = 0;
+    }
+    this.fetches.delete(seq);
+  }
+
+  /** @brief A subscription was refused (no free slot yet): retry shortly. */
+  onRefused(from: string, stripe: number): void {
+    const st = this.stripes[stripe];
+    if (st && st.parent === from) st.retryAtMs = Date.now() + SUBSCRIBE_RETRY_MS;
+  }
+
+  /** @brief A neighbour died or left: orphan its stripes and tell the coordinator. */
+  onParentGone(id: string): void {
+    let orphaned = false;
+    for (const st of this.stripes) {
+      if (st.parent !== id) continue;
+      orphaned = true;
+      if (!st.orphanedMs) st.orphanedMs = Date.now();
+      st.retryAtMs = Date.now() + SUBSCRIBE_RETRY_MS * 4;
+    }
+    if (orphaned) this.opts.coordinator()?.send({ type: 'suspect', id });
+  }
+
+  /** @brief A holder does not have `seq`: try the next one at once. */
+  onMissing(from: string, seq: number): void {
+    const f = this.fetches.get(seq);
+    if (f && f.holder === from) f.atMs = 0;
+  }
+
+  /** @brief Retries subscriptions and runs the repair scan. */
+  tick(now: number): void {
+    this.stripes.forEach((st, s) => {
+      if (st.parent && st.retryAtMs && now >= st.retryAtMs) this.subscribe(s);
+    });
+    const store = this.opts.store;
+    for (const seq of store.missing()) {
+      const st = this.stripes[seq % this.K];
+      const overdue = (st && st.lastSeq > seq) || store.maxSeq >= seq + 2 * this.K;
+      if (!overdue) continue;
+      const f = this.fetches.get(seq) ?? { tries: 0, atMs: 0, holder: '' };
+      if (now < f.atMs) continue;
+      if (f.tries >= FETCH_TRIES) {
+        this.fetches.delete(seq);
+        store.giveUp(seq);
+        this.opts.log.warn({ seq }, 'chunk lost: no holder had it');
+        this.emit('lost', seq);
+        continue;
+      }
+      const holder = this.holderFor(seq, f.tries);
+      f.tries++;
+      f.atMs = now + FETCH_RETRY_MS;
+      f.holder = holder ?? '';
+      this.fetches.set(seq, f);
+      if (holder) void this.opts.sessionTo(holder).then((x) => x.send({ type: 'fetch', seq })).catch(() => { f.atMs = 0; });
+    }
+  }
+
+  private holderFor(seq: number, tries: number): string | undefined {
+    const parent = this.stripes[seq % this.K]?.parent;
+    const coord = this.opts.coordinator()?.id;
+    const others = this.opts.members().filter((m) => m !== parent && m !== coord);
+    const order = [parent, coord, ...others].filter((x): x is string => !!x && x !== this.opts.selfId);
+    return order.length ? order[tries % order.length] : undefined;
+  }
+
+  private subscribe(s: number): void {
+    const st = this.stripes[s];
+    st.retryAtMs = 0;
+    const parent = st.parent;
+    const store = this.opts.store;
+    const from = st.lastSeq >= 0 ? st.lastSeq + this.K : nextInStripe(store.firstSeq ?? 0, s, this.K);
+    this.opts.sessionTo(parent).then((x) => {
+      if (this.stripes[s].parent === parent) x.send({ type: 'subscribe', stripe: s, fromSeq: from });
+    }).catch((err: Error) => {
+      this.opts.log.debug({ parent, stripe: s, err: err.message }, 'cannot reach parent; will retry');
+      if (this.stripes[s].parent === parent) {
+        st.retryAtMs = Date.now() + SUBSCRIBE_RETRY_MS * 4;
+        if (!st.orphanedMs) st.orphanedMs = Date.now();
+      }
+    });
+  }
+}
+
+/** @brief First sequence >= from that belongs to stripe s of K. */
+export function nextInStripe(from: number, s: number, K: number): number {
+  const r = ((from % K) + K) % K;
+  return from + ((s - r + K) % K);
+}
