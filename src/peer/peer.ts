@@ -73,7 +73,10 @@ export class Peer extends EventEmitter {
   readonly httpPort: number;
   readonly stripes: number;
   readonly pool: ChunkPool;
+  /** The session used to talk to each member (one per remote id). */
   private readonly sessions = new Map<string, Session>();
+  /** Every live session, inbound and outbound (all are ticked for heartbeats). */
+  private readonly allSessions = new Set<Session>();
   private readonly dialing = new Map<string, Promise<Session>>();
   private p2pServer: net.Server | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -365,8 +368,12 @@ export class Peer extends EventEmitter {
       this.dead.delete(hello.id);
       this.opts.metrics?.connections.inc({ direction: outbound ? 'out' : 'in' });
     });
+    this.allSessions.add(s);
     s.on('message', (m: PeerMessage) => this.onMessage(s, m));
-    s.on('close', (why: string) => this.onSessionClose(s, why));
+    s.on('close', (why: string) => {
+      this.allSessions.delete(s);
+      this.onSessionClose(s, why);
+    });
     return s;
   }
 
@@ -483,7 +490,7 @@ export class Peer extends EventEmitter {
   /** The single heartbeat: session liveness, coordinator duties, repair. */
   private tick(): void {
     const now = Date.now();
-    for (const s of new Set(this.sessions.values())) s.tick(now);
+    for (const s of [...this.allSessions]) s.tick(now);
     const m = this.membership;
     if (m) {
       m.update(this.opts.ip, this.bytesSent, this.store.maxSeq, this.direct);
@@ -521,7 +528,7 @@ export class Peer extends EventEmitter {
     }
     this.state = 'closed';
     if (this.timer) clearInterval(this.timer);
-    for (const s of new Set(this.sessions.values())) s.close('leaving');
+    for (const s of [...this.allSessions]) s.close('leaving');
     await new Promise<void>((r) => (this.p2pServer ? this.p2pServer.close(() => r()) : r()));
     await this.link.close();
     await this.pool.destroy();
