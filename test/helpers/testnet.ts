@@ -1,0 +1,181 @@
+/**
+ * @file testnet.ts
+ * @brief A whole relaytv network on one machine: our server + N peers, each its own process.
+ *
+ * Peer k owns 127.0.0.(base+k) with the shared data/P2P/HTTP ports of this testnet (random
+ * per testnet so testnets never collide). Children run the compiled CLI (dist/, built by
+ * `npm test` first) so a SIGKILL is a real crash. `stop()` kills every process and removes
+ * every folder. Used by the tests and by the benchmarks.
+ */
+import { spawn, ChildProcess } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import http from 'node:http';
+import type { PeerStatus } from '../../src/peer/status';
+
+/** Root of the repository. */
+export const ROOT = path.resolve(__dirname, '../..');
+/** The compiled CLI. */
+export const CLI = path.join(ROOT, 'dist/src/cli/main.js');
+
+/** Options of a testnet. */
+export interface TestnetOptions {
+  /** Direct clients per channel (1 as the course's server). */
+  maxClients?: number;
+  /** Seconds per chunk (short in tests). */
+  periodS?: number;
+  /** Content folder (default: the embedded sample). */
+  content?: string;
+  /** First IP suffix: peer k is 127.0.0.(base + k). */
+  base?: number;
+  /** Extra environment for every process. */
+  env?: Record<string, string>;
+  /** Log level of the children. */
+  logLevel?: string;
+}
+
+/** One child process of the testnet. */
+export interface Proc {
+  child: ChildProcess;
+  log: string[];
+  exited: Promise<number | null>;
+}
+
+/** A running testnet. */
+export class Testnet {
+  readonly dataPort: number;
+  readonly p2pPort: number;
+  readonly httpPort: number;
+  readonly serverPort: number;
+  server: Proc | null = null;
+  readonly peers = new Map<number, Proc>();
+  readonly tmp: string;
+
+  private constructor(readonly opts: TestnetOptions, tmp: string) {
+    const base = 20000 + Math.floor(Math.random() * 15000) * 2;
+    this.dataPort = base;
+    this.p2pPort = base + 1;
+    this.httpPort = base + 2;
+    this.serverPort = base + 3;
+    this.tmp = tmp;
+  }
+
+  /** @brief Creates a testnet and starts its server. */
+  static async start(opts: TestnetOptions = {}): Promise<Testnet> {
+    const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'relaytv-net-'));
+    const net = new Testnet(opts, tmp);
+    const args = ['server', '--host', '127.0.0.1', '--port', String(net.serverPort), '--data-port', String(net.dataPort),
+      '--channels', '1', '--max-clients', String(opts.maxClients ?? 1), '--period', String(opts.periodS ?? 0.5)];
+    if (opts.content) args.push('--content', opts.content);
+    net.server = net.spawn(args);
+    await net.waitFor(() => net.server!.log.some((l) => l.includes('server listening')), 15_000, 'server start');
+    return net;
+  }
+
+  /** @brief IP of peer k. */
+  ip(k: number): string {
+    return `127.0.0.${(this.opts.base ?? 10) + k}`;
+  }
+
+  /** @brief Chunk folder of peer k. */
+  dir(k: number): string {
+    return path.join(this.tmp, `peer${k}`);
+  }
+
+  /**
+   * @brief Starts peer k and waits until it reports it started.
+   * @param k Peer number (1..).
+   * @param slots Its slots.
+   * @param extra More CLI flags.
+   */
+  async addPeer(k: number, slots = 2, extra: string[] = []): Promise<Proc> {
+    const p = this.spawn(['peer', '--ip', this.ip(k), '--server', `127.0.0.1:${this.serverPort}`,
+      '--data-port', String(this.dataPort), '--p2p-port', String(this.p2pPort), '--http-port', String(this.httpPort),
+      '--slots', String(slots), '--dir', this.dir(k), '--no-tui', ...extra]);
+    this.peers.set(k, p);
+    await this.waitFor(() => p.log.some((l) => l.includes('peer started')), 15_000, `peer ${k} start`);
+    return p;
+  }
+
+  /** @brief Sends a signal to peer k (SIGKILL = crash, SIGSTOP = hang, SIGTERM = leave). */
+  signal(k: number, sig: NodeJS.Signals): void {
+    this.peers.get(k)?.child.kill(sig);
+  }
+
+  /** @brief GET /status of peer k. */
+  status(k: number): Promise<PeerStatus> {
+    return getJson(`http://${this.ip(k)}:${this.httpPort}/status`) as Promise<PeerStatus>;
+  }
+
+  /** @brief Sequence numbers of the chunk files in peer k's folder, ascending. */
+  async seqs(k: number): Promise<number[]> {
+    const names = await fs.readdir(this.dir(k)).catch(() => [] as string[]);
+    return names.filter((n) => /^\d{8}\.mkv$/.test(n)).map((n) => Number(n.slice(0, 8))).sort((a, b) => a - b);
+  }
+
+  /**
+   * @brief Polls `cond` until true; throws with `what` after `ms`.
+   * @param cond Condition (may be async).
+   * @param ms Time budget.
+   * @param what Description for the error.
+   */
+  async waitFor(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+    const until = Date.now() + ms;
+    for (;;) {
+      if (await cond()) return;
+      if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** @brief Kills every process (SIGKILL) and removes every folder. */
+  async stop(): Promise<void> {
+    const all = [...this.peers.values(), ...(this.server ? [this.server] : [])];
+    for (const p of all) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    await Promise.all(all.map((p) => p.exited));
+    await fs.rm(this.tmp, { recursive: true, force: true });
+  }
+
+  private spawn(args: string[]): Proc {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, RELAYTV_LOG: this.opts.logLevel ?? 'info', ...this.opts.env },
+    });
+    const log: string[] = [];
+    const keep = (b: Buffer) => {
+      for (const line of b.toString().split('\n')) if (line) log.push(line);
+      if (log.length > 5000) log.splice(0, log.length - 5000);
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    return { child, log, exited };
+  }
+}
+
+/** @brief GET a JSON document. */
+export function getJson(url: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { timeout: 3000 }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (b: Buffer) => parts.push(b));
+      res.on('end', () => {
+        try { resolve(JSON.parse(Buffer.concat(parts).toString())); } catch (e) { reject(e); }
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * @brief Checks a folder's sequence list: no gap, no duplicate (names are unique by nature).
+ * @param seqs Sorted sequence numbers.
+ * @return The missing sequences between the first and the last.
+ */
+export function gaps(seqs: number[]): number[] {
+  const out: number[] = [];
+  for (let i = 1; i < seqs.length; i++) for (let s = seqs[i - 1] + 1; s < seqs[i]; s++) out.push(s);
+  return out;
+}
