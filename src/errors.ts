@@ -43,6 +43,10 @@ export const ERROR_CODES = {
   FFMPEG_MISSING: 'ffmpeg is not installed or not on PATH',
   FILM_UNREADABLE: 'the film given to split cannot be read by ffmpeg',
   BAD_OPTION: 'a command-line option with an invalid value',
+  PUSH_FAILED: 'the server could not deliver a chunk or join answer to a client (refused, reset, timed out)',
+  DIR_MISSING: 'the chunk folder given to the player does not exist or is not a folder',
+  BACKEND_MISSING: 'the requested external player (mpv, cvlc, ffplay) is not installed or not on PATH',
+  BACKEND_FAILED: 'the external player could not be started or kept crashing',
 } as const;
 
 /** A known error code. */
