@@ -7,8 +7,9 @@
  * (`.<name>.<random>.tmp`) and renames it, so a reader never sees a partial chunk: only names
  * matching CHUNK_FILE_RE are complete chunks.
  */
-import { promises as fs } from 'node:fs';
+import { constants as fsc, promises as fs } from 'node:fs';
 import { SEQ_DIGITS } from '../constants';
+import { relayError } from '../errors';
 
 /** Names of complete chunk files. */
 export const CHUNK_FILE_RE = /^(\d{8})\.mkv$/;
@@ -44,4 +45,26 @@ export async function listPending(dir: string): Promise<string[]> {
     throw err;
   }
   return names.filter((n) => CHUNK_FILE_RE.test(n)).sort();
+}
+
+/**
+ * @brief Checks that the chunk folder exists and, for the player, that files in it can be deleted.
+ * @param dir Chunk folder.
+ * @param writable Also require write+search permission (deleting shown chunks needs it).
+ * @return Resolves when usable; rejects with DIR_MISSING or DIR_UNWRITABLE.
+ */
+export async function checkFolder(dir: string, writable: boolean): Promise<void> {
+  let stat;
+  try {
+    stat = await fs.stat(dir);
+  } catch {
+    throw relayError('DIR_MISSING', `chunk folder ${dir} does not exist`);
+  }
+  if (!stat.isDirectory()) throw relayError('DIR_MISSING', `${dir} is not a folder`);
+  if (!writable) return;
+  try {
+    await fs.access(dir, fsc.W_OK | fsc.X_OK);
+  } catch {
+    throw relayError('DIR_UNWRITABLE', `cannot delete files in ${dir} (no write permission)`);
+  }
 }

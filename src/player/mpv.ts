@@ -1,0 +1,169 @@
+/**
+ * @file mpv.ts
+ * @brief The mpv backend: one long-lived mpv driven over its JSON IPC socket.
+ *
+ * How it works: mpv runs `--idle=yes --keep-open=no --input-ipc-server=<socket>` so it waits
+ * for work and never holds the last frame. Each chunk is sent as `loadfile <path> append-play`
+ * with a `request_id`; the reply carries the new `playlist_entry_id`. mpv plays its playlist
+ * gaplessly (the next entry is prefetched) and emits `end-file {playlist_entry_id, reason}`;
+ * reason `eof` (or `error`, an undecodable chunk) means that entry is done: we emit `shown`.
+ * An end-file that arrives before its loadfile reply is remembered and matched later.
+ * Headless: `--vo=null --ao=null` still demuxes and decodes every frame.
+ * Limitation: played entries stay in mpv's playlist (a short string each, ~4 MB per day).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PLAYER_START_TIMEOUT_MS } from '../constants';
+import { relayError } from '../errors';
+import { tailOf, type Backend, type BackendEvents, type BackendOptions } from './backend';
+import { connectUnix, stopChild } from './process';
+
+/** One reply or event line of mpv's JSON IPC. */
+interface MpvMessage {
+  /** Id of the command this line answers (replies only). */
+  request_id?: number;
+  /** `success` or mpv's error text (replies only). */
+  error?: string;
+  /** Reply payload; loadfile returns the new playlist entry id. */
+  data?: { playlist_entry_id?: number } | null;
+  /** Event name, e.g. `end-file` (events only). */
+  event?: string;
+  /** Why a file ended: `eof`, `error`, `stop`, `quit`, `redirect` (end-file only). */
+  reason?: string;
+  /** Playlist entry the event is about (start-file/end-file only). */
+  playlist_entry_id?: number;
+}
+
+/** mpv controlled through `--input-ipc-server`. */
+export class MpvBackend extends EventEmitter<BackendEvents> implements Backend {
+  /** @brief Always `mpv`. */
+  readonly name = 'mpv' as const;
+  private child: ChildProcess | null = null;
+  private sock: net.Socket | null = null;
+  private socketPath = '';
+  private nextRequestId = 1;
+  private readonly requests = new Map<number, string>();
+  private readonly entries = new Map<number, string>();
+  private readonly endedEarly = new Set<number>();
+  private stopping = false;
+
+  /** @param opts Backend options (`headless`, `binary`, `log`). */
+  constructor(private readonly opts: BackendOptions) {
+    super();
+  }
+
+  /** @brief Process id of the running mpv, or null. */
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
+  /** @brief Spawns mpv and connects to its IPC socket. */
+  async start(): Promise<void> {
+    this.stopping = false;
+    this.socketPath = path.join(os.tmpdir(), `relaytv-mpv-${process.pid}-${randomBytes(4).toString('hex')}.sock`);
+    const args = ['--idle=yes', '--keep-open=no', `--input-ipc-server=${this.socketPath}`, '--input-terminal=no',
+      '--msg-level=all=error', '--force-window=no', '--prefetch-playlist=yes', '--title=relaytv'];
+    if (this.opts.headless) args.push('--vo=null', '--ao=null');
+    const child = spawn(this.opts.binary ?? 'mpv', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = child;
+    const tail = tailOf(child.stderr);
+    const died = new Promise<string>((resolve) => {
+      child.once('error', (err) => resolve(err.message));
+      child.once('exit', (code, signal) => resolve(`mpv exited (code ${code}, signal ${signal}) ${tail()}`));
+    });
+    try {
+      this.sock = await connectUnix(this.socketPath, PLAYER_START_TIMEOUT_MS, died);
+    } catch (err) {
+      await this.stop();
+      throw relayError('BACKEND_FAILED', `mpv did not open its IPC socket: ${(err as Error).message}`);
+    }
+    this.opts.log.info({ childPid: child.pid }, 'mpv started');
+    let buffered = '';
+    this.sock.setEncoding('utf8');
+    this.sock.on('data', (text: string) => {
+      buffered += text;
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        if (line.trim()) this.onLine(line);
+      }
+    });
+    this.sock.on('error', () => {}); // the child's exit handler reports the death
+    void died.then((reason) => {
+      if (this.child !== child) return;
+      this.child = null;
+      this.cleanup();
+      if (!this.stopping) this.emit('exit', reason);
+    });
+  }
+
+  /**
+   * @brief Appends a chunk to mpv's playlist (`loadfile <path> append-play`).
+   * @param file Absolute chunk path.
+   */
+  enqueue(file: string): void {
+    const id = this.nextRequestId++;
+    this.requests.set(id, file);
+    this.sock?.write(`${JSON.stringify({ command: ['loadfile', file, 'append-play'], request_id: id })}\n`);
+  }
+
+  /** @brief Asks mpv to quit, kills it if it lingers, removes the socket. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const child = this.child;
+    if (this.sock && !this.sock.destroyed) this.sock.write('{"command":["quit"]}\n');
+    if (child) await stopChild(child);
+    this.child = null;
+    this.cleanup();
+  }
+
+  private cleanup(): void {
+    this.sock?.destroy();
+    this.sock = null;
+    this.requests.clear();
+    this.entries.clear();
+    this.endedEarly.clear();
+    if (this.socketPath) fs.rmSync(this.socketPath, { force: true }); // sync: we may exit right after
+  }
+
+  private onLine(line: string): void {
+    let msg: MpvMessage;
+    try {
+      msg = JSON.parse(line) as MpvMessage;
+    } catch {
+      this.opts.log.warn({ line }, 'mpv sent a line that is not JSON');
+      return;
+    }
+    if (msg.request_id !== undefined && this.requests.has(msg.request_id)) {
+      const file = this.requests.get(msg.request_id)!;
+      this.requests.delete(msg.request_id);
+      const entry = msg.data?.playlist_entry_id;
+      if (msg.error !== 'success' || entry === undefined) {
+        this.opts.log.warn({ file, error: msg.error }, 'mpv refused a chunk; dropping it');
+        this.emit('shown', file);
+      } else if (this.endedEarly.delete(entry)) {
+        this.emit('shown', file);
+      } else {
+        this.entries.set(entry, file);
+      }
+      return;
+    }
+    if (msg.event === 'end-file' && msg.playlist_entry_id !== undefined) {
+      if (msg.reason !== 'eof' && msg.reason !== 'error') return; // stop/quit: we asked for it
+      if (msg.reason === 'error') this.opts.log.warn({ entry: msg.playlist_entry_id }, 'mpv could not decode a chunk');
+      const file = this.entries.get(msg.playlist_entry_id);
+      if (file === undefined) {
+        this.endedEarly.add(msg.playlist_entry_id);
+        return;
+      }
+      this.entries.delete(msg.playlist_entry_id);
+      this.emit('shown', file);
+    }
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * @file vlc.ts
+ * @brief The VLC backend: one long-lived `cvlc -I rc --rc-unix <socket>` driven by text commands.
+ *
+ * How it works: chunks go in with `enqueue <path>` while VLC plays (`add <path>` when it is
+ * stopped, which also starts playback). The rc interface reports `status change: ( new input:
+ * <uri> )` when an entry starts and `status change: ( stop state: N )` when the input ends; an
+ * entry is shown once a later one starts or VLC stops after it. VLC refuses to run as root.
+ * Headless: `--vout=dummy --aout=dummy`. Not exercised by the test suite (no VLC in CI).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PLAYER_START_TIMEOUT_MS } from '../constants';
+import { relayError } from '../errors';
+import { tailOf, type Backend, type BackendEvents, type BackendOptions } from './backend';
+import { connectUnix, stopChild } from './process';
+
+/** VLC controlled through its remote-control (rc) interface on a unix socket. */
+export class VlcBackend extends EventEmitter<BackendEvents> implements Backend {
+  /** @brief Always `vlc`. */
+  readonly name = 'vlc' as const;
+  private child: ChildProcess | null = null;
+  private sock: net.Socket | null = null;
+  private socketPath = '';
+  /** Enqueued and not yet shown, in order; the head is playing when `playing`. */
+  private readonly queue: string[] = [];
+  private playing = false;
+  private stopping = false;
+
+  /** @param opts Backend options (`headless`, `binary`, `log`). */
+  constructor(private readonly opts: BackendOptions) {
+    super();
+  }
+
+  /** @brief Process id of the running VLC, or null. */
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
+  /** @brief Spawns cvlc with the rc interface on a unix socket and connects to it. */
+  async start(): Promise<void> {
+    this.stopping = false;
+    this.socketPath = path.join(os.tmpdir(), `relaytv-vlc-${process.pid}-${randomBytes(4).toString('hex')}.sock`);
+    const args = ['-I', 'rc', '--rc-unix', this.socketPath, '--rc-fake-tty', '--no-loop', '--no-repeat',
+      '--no-video-title-show', '--quiet'];
+    if (this.opts.headless) args.push('--vout=dummy', '--aout=dummy');
+    const child = spawn(this.opts.binary ?? 'cvlc', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = child;
+    const tail = tailOf(child.stderr);
+    const died = new Promise<string>((resolve) => {
+      child.once('error', (err) => resolve(err.message));
+      child.once('exit', (code, signal) => resolve(`vlc exited (code ${code}, signal ${signal}) ${tail()}`));
+    });
+    try {
+      this.sock = await connectUnix(this.socketPath, PLAYER_START_TIMEOUT_MS, died);
+    } catch (err) {
+      await this.stop();
+      throw relayError('BACKEND_FAILED', `vlc did not open its rc socket: ${(err as Error).message}`);
+    }
+    this.opts.log.info({ childPid: child.pid }, 'vlc started');
+    let buffered = '';
+    this.sock.setEncoding('utf8');
+    this.sock.on('data', (text: string) => {
+      buffered += text;
+      const lines = buffered.split(/\r?\n/);
+      buffered = lines.pop() ?? '';
+      for (const line of lines) this.onLine(line);
+    });
+    this.sock.on('error', () => {});
+    void died.then((reason) => {
+      if (this.child !== child) return;
+      this.child = null;
+      this.cleanup();
+      if (!this.stopping) this.emit('exit', reason);
+    });
+  }
+
+  /**
+   * @brief Appends a chunk (`enqueue`), or starts it at once (`add`) when VLC is stopped.
+   * @param file Absolute chunk path.
+   */
+  enqueue(file: string): void {
+    const idle = !this.playing && this.queue.length === 0;
+    this.queue.push(file);
+    this.sock?.write(`${idle ? 'add' : 'enqueue'} ${file}\n`);
+    if (idle) this.playing = true;
+  }
+
+  /** @brief Sends `quit`, kills VLC if it lingers, removes the socket. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const child = this.child;
+    if (this.sock && !this.sock.destroyed) this.sock.write('quit\n');
+    if (child) await stopChild(child);
+    this.child = null;
+    this.cleanup();
+  }
+
+  private cleanup(): void {
+    this.sock?.destroy();
+    this.sock = null;
+    this.queue.length = 0;
+    this.playing = false;
+    if (this.socketPath) fs.rmSync(this.socketPath, { force: true }); // sync: we may exit right after
+  }
+
+  private onLine(line: string): void {
+    const started = /status change: \( new input: (.+) \)/.exec(line);
+    if (started) {
+      let file: string;
+      try {
+        file = fileURLToPath(started[1]);
+      } catch {
+        return;
+      }
+      const at = this.queue.indexOf(file);
+      if (at < 0) return;
+      for (const done of this.queue.splice(0, at)) this.emit('shown', done);
+      this.playing = true;
+    } else if (/status change: \( stop state: \d+ \)/.test(line) && this.playing) {
+      this.playing = false;
+      const done = this.queue.shift();
+      if (done !== undefined) this.emit('shown', done);
+      // VLC moves on by itself when more is queued; the next `new input` sets playing again.
+      if (this.queue.length > 0) this.playing = true;
+    }
+  }
+}

@@ -1,0 +1,274 @@
+/**
+ * @file player.test.ts
+ * @brief `relaytv player` driven as a user: real processes, real files, real mpv when installed.
+ *
+ * Each test runs the CLI in a child process with an IPC channel (as a peer would fork it), writes
+ * chunks the way the peer does (hidden temp file, then rename) and waits for conditions with
+ * bounded polling; nothing asserts on wall-clock durations.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, fork, execFileSync, type ChildProcess } from 'node:child_process';
+import { promises as fs, existsSync, mkdtempSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { chunkFileName, listPending } from '../src/player/folder';
+
+const ROOT = path.resolve(__dirname, '..');
+const ENTRY = `require(${JSON.stringify(path.join(ROOT, 'src/cli/index.ts'))}).main(['node', 'relaytv', ...process.argv.slice(1)])`;
+const TMP = mkdtempSync(path.join(os.tmpdir(), 'relaytv-player-test-'));
+const children = new Set<ChildProcess>();
+
+interface Stats { kind: string; played: number; stalls: number; skipped: number; restarts: number; current: string | null }
+
+/** A running player: its process, every stats message and its stderr. */
+interface Running { child: ChildProcess; stats: Stats[]; stderr: () => string; last: () => Stats | undefined }
+
+after(async () => {
+  for (const child of children) await stopPlayer(child);
+  await fs.rm(TMP, { recursive: true, force: true });
+});
+
+function hasCommand(cmd: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Polls `cond` until true; fails with `what` after `ms` (a bound, not a timing assertion). */
+async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function newDir(name: string): Promise<string> {
+  const dir = path.join(TMP, name);
+  await fs.mkdir(dir, { recursive: true });
+  return dir;
+}
+
+/** Writes a chunk as the peer does: hidden temp file, then rename to its final name. */
+async function writeChunk(dir: string, seq: number, bytes: Buffer): Promise<void> {
+  const tmp = path.join(dir, `.${chunkFileName(seq)}.${Math.random().toString(36).slice(2)}.tmp`);
+  await fs.writeFile(tmp, bytes);
+  await fs.rename(tmp, path.join(dir, chunkFileName(seq)));
+}
+
+let realChunks: Buffer[] | null = null;
+/** Four real 2-second Matroska chunks: the embedded sample, else made with ffmpeg. */
+async function loadRealChunks(): Promise<Buffer[]> {
+  if (realChunks) return realChunks;
+  const sample = [0, 1, 2, 3].map((i) => path.join(ROOT, 'assets/sample', `sample_${String(i).padStart(5, '0')}.mkv`));
+  if (!sample.every((f) => existsSync(f))) {
+    const dir = await newDir('ffmpeg');
+    for (let i = 0; i < 4; i++) {
+      sample[i] = path.join(dir, `${i}.mkv`);
+      execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25',
+        '-f', 'lavfi', '-i', 'sine', '-t', '2', sample[i]]);
+    }
+  }
+  realChunks = await Promise.all(sample.map((f) => fs.readFile(f)));
+  return realChunks;
+}
+
+/** Starts `relaytv player ...args` with an IPC channel, as a peer would. */
+function startPlayer(args: string[], env: NodeJS.ProcessEnv = {}): Running {
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', ENTRY, '--', 'player', ...args], {
+    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, RELAYTV_LOG: 'info', ...env },
+  });
+  children.add(child);
+  const stats: Stats[] = [];
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (t: string) => { stderr += t; });
+  child.stdout!.resume();
+  child.on('message', (m: Stats) => { if (m.kind === 'player-stats') stats.push(m); });
+  return { child, stats, stderr: () => stderr, last: () => stats[stats.length - 1] };
+}
+
+/** SIGTERMs a player and waits for it; returns its exit code. */
+async function stopPlayer(child: ChildProcess): Promise<number | null> {
+  children.delete(child);
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  const code = await exited;
+  clearTimeout(timer);
+  return code;
+}
+
+/** Runs the CLI to completion: exit code, stdout, stderr. */
+async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', ENTRY, '--', ...args], {
+    cwd: ROOT, env: { ...process.env, RELAYTV_LOG: 'warn', ...env },
+  });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (t: string) => { out += t; });
+  child.stderr.setEncoding('utf8').on('data', (t: string) => { err += t; });
+  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  return { code, out, err };
+}
+
+/** Process ids of every external player this player has logged as started. */
+function backendPids(run: Running): number[] {
+  return run.stderr().split('\n').filter((l) => l.includes('"childPid"')).map((l) => (JSON.parse(l) as { childPid: number }).childPid);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('null player deletes in order and never touches a file still being written', async () => {
+  const dir = await newDir('null-order');
+  const keep = path.join(dir, '.00000099.mkv.keepme.tmp');
+  await fs.writeFile(keep, 'a temp file of another writer');
+  for (let seq = 0; seq < 3; seq++) await writeChunk(dir, seq, Buffer.from(`chunk ${seq}`));
+  const run = startPlayer(['--dir', dir, '--using', 'null', '--chunk-seconds', '0.1', '--poll-ms', '50']);
+  // A chunk being written slowly: its hidden temp file must survive while the player runs.
+  const slow = path.join(dir, `.${chunkFileName(3)}.slow.tmp`);
+  await fs.writeFile(slow, 'first half ');
+  const gone: number[] = [];
+  const present = new Set([0, 1, 2]);
+  await waitFor('chunks 0..2 shown', async () => {
+    for (const seq of present) if (!existsSync(path.join(dir, chunkFileName(seq)))) { present.delete(seq); gone.push(seq); }
+    return (run.last()?.played ?? 0) >= 3 && present.size === 0;
+  });
+  assert.deepEqual(gone, [0, 1, 2], 'deleted in sequence order');
+  assert.ok(existsSync(slow), 'a temp file being written is never opened or deleted');
+  await fs.appendFile(slow, 'second half');
+  await fs.rename(slow, path.join(dir, chunkFileName(3)));
+  await waitFor('chunk 3 shown once complete', () => run.last()?.played === 4);
+  await waitFor('chunk 3 deleted', () => !existsSync(path.join(dir, chunkFileName(3))));
+  assert.ok(existsSync(keep), 'hidden temp files survive');
+  assert.equal(run.last()?.skipped, 0);
+  const seen = run.stats.map((s) => s.current).filter((c): c is string => c !== null);
+  assert.deepEqual([...new Set(seen)], [0, 1, 2, 3].map(chunkFileName), 'shown in order');
+  assert.equal(await stopPlayer(run.child), 0, 'SIGTERM exits cleanly');
+});
+
+test('--list prints the chunks waiting to be shown, in order', async () => {
+  const dir = await newDir('list');
+  for (const seq of [12, 3, 7]) await writeChunk(dir, seq, Buffer.from('x'));
+  await fs.writeFile(path.join(dir, '.00000020.mkv.abc.tmp'), 'partial');
+  await fs.writeFile(path.join(dir, 'notes.txt'), 'not a chunk');
+  const { code, out } = await runCli(['player', '--list', '--dir', dir]);
+  assert.equal(code, 0);
+  assert.deepEqual(out.trim().split('\n'), await listPending(dir));
+  assert.deepEqual(out.trim().split('\n'), [3, 7, 12].map(chunkFileName));
+  assert.ok(existsSync(path.join(dir, chunkFileName(3))), '--list deletes nothing');
+});
+
+test('clear coded errors: missing folder, missing backend', async () => {
+  const missing = await runCli(['player', '--dir', path.join(TMP, 'does-not-exist'), '--using', 'null']);
+  assert.equal(missing.code, 2);
+  assert.match(missing.err, /DIR_MISSING/);
+  const dir = await newDir('no-backend');
+  const nobackend = await runCli(['player', '--dir', dir, '--using', 'mpv'], { PATH: path.join(TMP, 'empty-path') });
+  assert.equal(nobackend.code, 2);
+  assert.match(nobackend.err, /BACKEND_MISSING/);
+  const bad = await runCli(['player', '--dir', dir, '--using', 'null', '--buffer', 'zero']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /BAD_OPTION/);
+});
+
+test('a late chunk counts one stall, then playback resumes', async () => {
+  const dir = await newDir('stall');
+  await writeChunk(dir, 0, Buffer.from('zero'));
+  const run = startPlayer(['--dir', dir, '--using', 'null', '--buffer', '1', '--chunk-seconds', '0.05', '--poll-ms', '50']);
+  await waitFor('a stall after chunk 0', () => run.last()?.played === 1 && run.last()?.stalls === 1);
+  assert.equal(run.last()?.current, null);
+  await writeChunk(dir, 1, Buffer.from('one'));
+  await waitFor('chunk 1 played after the stall', () => (run.last()?.played ?? 0) === 2);
+  await waitFor('chunk 1 deleted', () => !existsSync(path.join(dir, chunkFileName(1))));
+  assert.ok(run.stats.some((s) => s.current === chunkFileName(1)));
+  await stopPlayer(run.child);
+});
+
+test('far behind live: the oldest pending chunks are skipped and deleted', async () => {
+  const dir = await newDir('catchup');
+  for (let seq = 0; seq < 2; seq++) await writeChunk(dir, seq, Buffer.from('x'));
+  const run = startPlayer(['--dir', dir, '--using', 'null', '--buffer', '2', '--max-behind', '4', '--chunk-seconds', '1', '--poll-ms', '50']);
+  await waitFor('playback started', () => run.last()?.current === chunkFileName(0));
+  for (let seq = 2; seq < 12; seq++) await writeChunk(dir, seq, Buffer.from('x'));
+  await waitFor('skip ahead', () => (run.last()?.skipped ?? 0) > 0);
+  await waitFor('everything shown or skipped', () => {
+    const s = run.last();
+    return s !== undefined && s.played + s.skipped === 12;
+  });
+  await waitFor('folder empty', async () => (await listPending(dir)).length === 0);
+  const shown = [...new Set(run.stats.map((s) => s.current).filter((c): c is string => c !== null))];
+  assert.equal(shown.length, run.last()!.played, 'every shown chunk was current once');
+  const skipped = Array.from({ length: 12 }, (_, i) => chunkFileName(i)).filter((n) => !shown.includes(n));
+  assert.equal(skipped.length, run.last()!.skipped);
+  assert.deepEqual(shown, [...shown].sort(), 'shown in order');
+  assert.ok(shown.includes(chunkFileName(11)), 'the newest chunk is shown');
+  await stopPlayer(run.child);
+});
+
+test('the IPC stats arrive in a forked player, which exits with its parent channel', async () => {
+  const dir = await newDir('fork');
+  const entry = path.join(TMP, 'fork-entry.js');
+  // Forked like the peer does: argv is [node, entry, 'player', ...], as with bin/relaytv.js.
+  await fs.writeFile(entry, `require(${JSON.stringify(path.join(ROOT, 'src/cli/index.ts'))}).main(process.argv);\n`);
+  const child = fork(entry, ['player', '--dir', dir, '--using', 'null', '--chunk-seconds', '0.05', '--poll-ms', '50'], {
+    execArgv: ['--import', 'tsx'], cwd: ROOT, stdio: ['ignore', 'ignore', 'ignore', 'ipc'], env: { ...process.env, RELAYTV_LOG: 'warn' },
+  });
+  children.add(child);
+  const stats: Stats[] = [];
+  child.on('message', (m: Stats) => stats.push(m));
+  for (let seq = 0; seq < 3; seq++) await writeChunk(dir, seq, Buffer.from('x'));
+  await waitFor('3 chunks played, reported over IPC', () => stats.some((s) => s.played === 3));
+  const last = stats[stats.length - 1];
+  assert.deepEqual(Object.keys(last).sort(), ['current', 'kind', 'played', 'restarts', 'skipped', 'stalls']);
+  assert.equal(last.kind, 'player-stats');
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  child.disconnect();
+  assert.equal(await exited, 0, 'the player exits when its parent disconnects');
+  children.delete(child);
+});
+
+const mpvSkip = hasCommand('mpv') ? false : 'mpv is not installed (apt-get install mpv); CI installs it';
+
+test('mpv decodes real chunks headless and each file goes away after', { skip: mpvSkip }, async () => {
+  const chunks = await loadRealChunks();
+  const dir = await newDir('mpv');
+  for (let seq = 0; seq < 3; seq++) await writeChunk(dir, seq, chunks[seq]);
+  const run = startPlayer(['--dir', dir, '--using', 'mpv', '--headless', '--poll-ms', '50']);
+  await waitFor('3 chunks shown by mpv', () => run.last()?.played === 3, 60_000);
+  assert.deepEqual(await listPending(dir), []);
+  assert.equal(run.last()?.skipped, 0);
+  const [pid] = backendPids(run);
+  assert.ok(pid && alive(pid), 'mpv keeps running between chunks');
+  assert.equal(await stopPlayer(run.child), 0);
+  await waitFor('mpv stopped with the player', () => !alive(pid), 10_000);
+});
+
+test('a SIGKILLed mpv is restarted and playback goes on', { skip: mpvSkip }, async () => {
+  const chunks = await loadRealChunks();
+  const dir = await newDir('mpv-kill');
+  for (let seq = 0; seq < 4; seq++) await writeChunk(dir, seq, chunks[seq]);
+  const run = startPlayer(['--dir', dir, '--using', 'mpv', '--headless', '--poll-ms', '50']);
+  await waitFor('mpv playing', () => backendPids(run).length === 1 && run.last()?.current !== null && run.last()?.current !== undefined);
+  const [first] = backendPids(run);
+  process.kill(first, 'SIGKILL');
+  await waitFor('restart counted', () => run.last()?.restarts === 1);
+  await waitFor('a new mpv', () => backendPids(run).length === 2);
+  assert.notEqual(backendPids(run)[1], first);
+  await waitFor('every chunk shown after the restart', () => run.last()?.played === 4, 60_000);
+  assert.deepEqual(await listPending(dir), []);
+  const second = backendPids(run)[1];
+  assert.equal(await stopPlayer(run.child), 0);
+  await waitFor('mpv stopped with the player', () => !alive(second), 10_000);
+});
