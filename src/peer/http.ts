@@ -10,9 +10,13 @@ import type { Metrics } from '../metrics';
 
 /** Options of the HTTP endpoint. */
 export interface HttpOptions {
+  /** Address to listen on (the peer's own IP). */
   host: string;
+  /** TCP port to listen on. */
   port: number;
+  /** Produces the body of GET /status (serialized as JSON). */
   status: () => Promise<unknown>;
+  /** Registry served on GET /metrics; without it /metrics is 404. */
   metrics?: Metrics;
 }
 

@@ -13,6 +13,8 @@ import type { PeerMessage, WireMember } from '../protocol/peer';
 export interface MemberInfo extends WireMember {
   /** Highest sequence the member reported. */
   maxSeq: number;
+  /** Bytes credited at join (the mean of the others then), added to `sent` for balance. */
+  sentBase: number;
 }
 
 /** A VIEW message. */
@@ -54,15 +56,19 @@ export class Membership {
    * @param info What the member said in HELLO.
    * @return true when the view changed.
    */
-  join(info: Omit<MemberInfo, 'home' | 'sent'> & { sent?: number }): boolean {
+  join(info: Omit<MemberInfo, 'home' | 'sent' | 'sentBase'> & { sent?: number }): boolean {
     const known = this.members.get(info.id);
     if (known) {
       known.direct = info.direct;
       known.maxSeq = Math.max(known.maxSeq, info.maxSeq);
       return false;
     }
-    const home = chooseHome([...this.members.values()].map(toPlacement), this.opts.stripes, info.slots);
-    this.members.set(info.id, { ...info, home, sent: info.sent ?? 0 });
+    const all = [...this.members.values()];
+    const home = chooseHome(all.map(toPlacement), this.opts.stripes, info.slots);
+    // A newcomer counts as having sent the mean so far: otherwise, with the least total first,
+    // every orphan would be hung under it, and it holds none of the chunks they miss.
+    const mean = all.length ? all.reduce((n, m) => n + m.sent + m.sentBase, 0) / all.length : 0;
+    this.members.set(info.id, { ...info, home, sent: info.sent ?? 0, sentBase: mean });
     this.recompute();
     return true;
   }
@@ -153,7 +159,7 @@ export class Membership {
 
 /** @brief A member as placement sees it. */
 function toPlacement(m: MemberInfo): PlacementMember {
-  return { id: m.id, slots: m.slots, home: m.home, sent: m.sent };
+  return { id: m.id, slots: m.slots, home: m.home, sent: m.sent + m.sentBase };
 }
 
 /**
@@ -165,11 +171,11 @@ function toPlacement(m: MemberInfo): PlacementMember {
 export function membershipFromView(view: ViewMessage, selfId: string, dead: Set<string>): Membership {
   const me = view.members.find((m) => m.id === selfId)!;
   const mship = new Membership({
-    self: { ...me, maxSeq: -1 }, stripes: view.stripes, periodMs: view.periodMs, epoch: view.epoch,
+    self: { ...me, maxSeq: -1, sentBase: 0 }, stripes: view.stripes, periodMs: view.periodMs, epoch: view.epoch,
   });
   for (const m of view.members) {
     if (m.id === selfId || dead.has(m.id)) continue;
-    mship.members.set(m.id, { ...m, maxSeq: -1 });
+    mship.members.set(m.id, { ...m, maxSeq: -1, sentBase: 0 });
   }
   mship.rebalance(Number.POSITIVE_INFINITY, 0);
   return mship;

@@ -19,6 +19,7 @@
  * 5. Leave: `12C`, BYE to the coordinator, keep serving and keep 9091 open one period, close.
  */
 import net from 'node:net';
+import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { ServerLink } from './serverLink';
 import { Session } from './session';
@@ -82,6 +83,8 @@ export class Peer extends EventEmitter {
   private timer: NodeJS.Timeout | null = null;
   private coordinatorId = '';
   private readonly dead = new Set<string>();
+  /** JOINs received while our own coordinator was failing over (answered once it is known). */
+  private readonly pendingJoins = new Set<Session>();
   private lastPush: { seq: number; ms: number } | null = null;
   private periodEstMs: number;
   private lastRebalanceMs = 0;
@@ -89,6 +92,8 @@ export class Peer extends EventEmitter {
   private graceUntil = 0;
   private rates = { t: Date.now(), sent: 0, recv: 0, rateSent: 0, rateRecv: 0 };
   private serverBytes = 0;
+  /** Last server pushes seen while not the source (a direct member keeps them for takeover). */
+  private recentPushes: { data: Buffer; ms: number }[] = [];
 
   /** @param opts Addresses, channel, slots, folder, logger, metrics. */
   constructor(readonly opts: PeerOptions) {
@@ -119,6 +124,10 @@ export class Peer extends EventEmitter {
     this.link.on('chunk', (data: Buffer, ms: number) => this.onServerChunk(data, ms));
     this.store.on('stored', (chunk) => {
       this.relay.onStored(chunk);
+      // The period, learnt from the source's push times of consecutive chunks.
+      const prev = this.store.get(chunk.seq - 1);
+      const dt = prev ? chunk.originMs - prev.originMs : 0;
+      if (dt > 0 && dt < 10_000) this.periodEstMs = 0.8 * this.periodEstMs + 0.2 * dt;
       this.opts.metrics?.chunksReceived.inc();
       this.emit('stored', chunk.seq);
     });
@@ -186,6 +195,8 @@ export class Peer extends EventEmitter {
             this.coordinatorId = reply.coordinator;
             this.state = 'member';
             this.applyView(reply);
+            for (const p of this.pendingJoins) if (p.state === 'open') p.send({ type: 'redirect', ip: s.id, port: s.remote!.p2pPort });
+            this.pendingJoins.clear();
             return true;
           }
           if (reply.type === 'redirect') target = reply.ip;
@@ -219,7 +230,7 @@ export class Peer extends EventEmitter {
   private becomeCoordinator(from: ViewMessage | null): void {
     const self: MemberInfo = {
       id: this.opts.ip, p2pPort: this.p2pPort, httpPort: this.httpPort, slots: this.opts.slots,
-      home: -1, direct: this.direct, sent: this.bytesSent, maxSeq: this.store.maxSeq,
+      home: -1, direct: this.direct, sent: this.bytesSent, maxSeq: this.store.maxSeq, sentBase: 0,
     };
     this.membership = from
       ? membershipFromView(from, this.opts.ip, this.dead)
@@ -230,7 +241,10 @@ export class Peer extends EventEmitter {
     this.graceUntil = Date.now() + C.COORDINATOR_GRACE_MS;
     this.opts.log.info({ epoch: this.membership.epoch, takeover: from !== null }, 'coordinator role taken');
     this.publish();
-    if (!this.direct) void this.askForSlot();
+    for (const s of this.pendingJoins) if (s.state === 'open') this.onJoin(s);
+    this.pendingJoins.clear();
+    if (this.direct) this.adoptRecentPushes();
+    else void this.askForSlot();
   }
 
   /** A coordinator without the server slot asks for it until the server frees it. */
@@ -244,7 +258,7 @@ export class Peer extends EventEmitter {
       } catch (err) {
         this.opts.log.debug({ err: (err as Error).message }, 'slot request failed');
       }
-      if (!this.direct) await sleep(C.SLOT_RETRY_MS);
+      if (!this.direct) await sleep(Math.min(C.SLOT_RETRY_MS, this.periodEstMs / 4));
     }
     this.slotAsking = false;
   }
@@ -289,8 +303,15 @@ export class Peer extends EventEmitter {
     this.serverBytes += data.length;
     this.bytesReceived += data.length;
     this.opts.metrics?.receivedBytes.inc({ peer: 'server' }, data.length);
-    if (!this.isCoordinator) return;
-    const seq = this.nextSourceSeq(ms);
+    if (!this.isCoordinator) {
+      this.recentPushes.push({ data, ms });
+      if (this.recentPushes.length > 3) this.recentPushes.shift();
+      return;
+    }
+    this.sourceChunk(this.nextSourceSeq(ms), data, ms);
+  }
+
+  private sourceChunk(seq: number, data: Buffer, ms: number): void {
     const shared = sharedBuffer(data.length);
     data.copy(shared);
     if (this.store.firstSeq === null) this.store.startAt(seq);
@@ -298,17 +319,33 @@ export class Peer extends EventEmitter {
   }
 
   /**
-   * Sequence for a new server push: one more than the last push, or, after a gap (a takeover,
-   * a missed push), as many periods as elapsed; never at or below a sequence already known.
+   * A direct member taking the source role over maps the pushes it already holds onto the
+   * stream by hash: a push whose hash is a stored chunk gives the numbering; the pushes after
+   * it are the chunks the old source never relayed, and are injected under the next numbers.
+   */
+  private adoptRecentPushes(): void {
+    const pushes = this.recentPushes;
+    this.recentPushes = [];
+    const known = new Map<string, number>();
+    for (const seq of this.store.seqsFrom(0)) known.set(this.store.get(seq)!.hash.toString('hex'), seq);
+    for (const p of pushes) {
+      const seq = known.get(createHash('sha256').update(p.data).digest('hex'));
+      if (seq !== undefined) this.lastPush = { seq, ms: p.ms };
+      else if (this.lastPush) this.sourceChunk(this.nextSourceSeq(p.ms), p.data, p.ms);
+    }
+  }
+
+  /**
+   * Sequence for a new server push. While we are the source every push is the next chunk
+   * (+1: the server sends each chunk once per round; timing jitter must not open holes).
+   * Right after a takeover without a hash match, the gap since the newest known chunk is
+   * estimated in periods; the result is never at or below a sequence already known.
    */
   private nextSourceSeq(ms: number): number {
     const known = Math.max(this.store.maxSeq, this.membership!.maxReportedSeq());
     let seq: number;
     if (this.lastPush) {
-      const dt = ms - this.lastPush.ms;
-      const steps = Math.max(1, Math.round(dt / this.periodEstMs));
-      if (steps === 1) this.periodEstMs = 0.8 * this.periodEstMs + 0.2 * dt;
-      seq = this.lastPush.seq + steps;
+      seq = this.lastPush.seq + 1;
     } else if (known >= 0) {
       const last = this.store.get(this.store.maxSeq);
       const since = last ? ms - last.storedMs : this.periodEstMs;
@@ -419,8 +456,8 @@ export class Peer extends EventEmitter {
     const hello = s.remote!;
     if (!this.membership) {
       const coord = this.sessions.get(this.coordinatorId);
-      if (coord && coord.state === 'open') s.send({ type: 'redirect', ip: coord.id, port: coord.remote!.p2pPort });
-      // Otherwise the coordinator is failing over: the joiner times out and asks again.
+      if (coord && coord.state === 'open' && this.state === 'member') s.send({ type: 'redirect', ip: coord.id, port: coord.remote!.p2pPort });
+      else this.pendingJoins.add(s); // our coordinator is failing over: answer when it is known
       return;
     }
     this.sessions.set(hello.id, s);
@@ -460,31 +497,35 @@ export class Peer extends EventEmitter {
     if (this.state === 'leaving' || this.state === 'closed') return;
     this.opts.log.info({ peer: s.addr, why }, 'session closed');
     if (this.membership?.remove(s.id)) this.publish();
-    if (s.id === this.coordinatorId && !this.membership) {
-      this.dead.add(s.id);
-      this.coordinatorFailed();
-    }
+    if (s.id === this.coordinatorId && !this.membership) this.coordinatorFailed();
     this.upstream.onParentGone(s.id);
   }
 
-  /** The coordinator died or left: the next in view order (direct first) takes over. */
+  /**
+   * The link to the coordinator died or the coordinator left. Ask the old coordinator again
+   * first (the suspicion may be false: a cut link, a busy machine), then each successor in
+   * view order, direct members first; the first successor that is ourselves takes the role.
+   * With nobody left, go back to the server.
+   */
   private coordinatorFailed(): void {
+    if (!this.view || this.membership || this.state !== 'member') return;
     const view = this.view;
-    if (!view || this.membership) return;
-    const alive = view.members.filter((m) => !this.dead.has(m.id) && m.id !== view.coordinator);
-    const next = alive.find((m) => m.direct) ?? alive[0];
-    this.opts.log.warn({ old: view.coordinator, next: next?.id }, 'coordinator lost');
-    if (!next) return;
-    this.dead.add(view.coordinator);
-    if (next.id === this.opts.ip) return this.becomeCoordinator(view);
-    this.coordinatorId = next.id;
-    void this.sessionTo(next.id).then((s) => {
-      this.sessions.set(next.id, s);
-      s.send({ type: 'join' });
-    }).catch(() => {
-      this.dead.add(next.id);
-      this.coordinatorFailed();
-    });
+    const old = view.coordinator;
+    this.state = 'joining';
+    this.opts.log.warn({ old }, 'coordinator lost: rejoining');
+    void (async () => {
+      if (!this.dead.has(old) && (await this.joinVia([old]))) return;
+      this.dead.add(old);
+      const others = view.members.filter((m) => m.id !== old && !this.dead.has(m.id));
+      const order = [...others.filter((m) => m.direct), ...others.filter((m) => !m.direct)].map((m) => m.id);
+      for (const id of order) {
+        if (this.state !== 'joining') return;
+        if (id === this.opts.ip) return this.becomeCoordinator(view);
+        if (await this.joinVia([id])) return;
+        this.dead.add(id);
+      }
+      if (this.state === 'joining') void this.joinLoop();
+    })();
   }
 
   /** The single heartbeat: session liveness, coordinator duties, repair. */

@@ -14,6 +14,7 @@ import type { ChunkStore, StoredChunk } from './store';
 
 /** One child connection and its stripes. */
 interface Child {
+  /** The child's P2P session, over which its chunks are sent. */
   session: Session;
   /** Next sequence to send, per subscribed stripe. */
   cursors: Map<number, number>;
@@ -21,6 +22,7 @@ interface Child {
 
 /** Options of the relay. */
 export interface RelayOptions {
+  /** The chunk store the pushes are read from. */
   store: ChunkStore;
   /** Edge cap (restriction 3). */
   slots: () => number;

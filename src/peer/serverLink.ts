@@ -25,10 +25,13 @@ export interface ServerLinkOptions {
   dataPort: number;
   /** The server's control address. */
   serverHost: string;
+  /** The server's control port. */
   serverPort: number;
   /** The server's IP as seen on pushes (defaults to serverHost). */
   serverIp?: string;
+  /** Channel carried in the control requests (join, leave, list, count). */
   channel: number;
+  /** Logger (strangers, oversized pushes, listener errors). */
   log: Logger;
 }
 

@@ -1,0 +1,87 @@
+/**
+ * Tier 3: our server (1 direct client) and 8 peers on 127.0.0.x with 2 slots each, each in its
+ * own process. Every peer stores every chunk since it joined, byte-identical to the server's
+ * files in server order, with no gap; no peer exceeds its slots; /status and `relaytv status`
+ * show the real connections; peers leave gracefully without a refused push.
+ */
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { Testnet, gaps, ROOT, CLI } from './helpers/testnet';
+
+const SAMPLE = path.join(ROOT, 'assets/sample');
+
+/** Index of every sample file by SHA-256. */
+async function sampleIndex(): Promise<{ byHash: Map<string, number>; count: number }> {
+  const names = (await fs.readdir(SAMPLE)).filter((n) => n.endsWith('.mkv')).sort();
+  const byHash = new Map<string, number>();
+  for (const [i, n] of names.entries()) byHash.set(createHash('sha256').update(await fs.readFile(path.join(SAMPLE, n))).digest('hex'), i);
+  return { byHash, count: names.length };
+}
+
+test('8 peers with 2 slots: every chunk, byte-identical, in server order, no gap, slots kept', { timeout: 180_000 }, async () => {
+  const net = await Testnet.start({ maxClients: 1, periodS: 0.5 });
+  try {
+    for (let k = 1; k <= 8; k++) await net.addPeer(k, 2);
+    // Let the last joiner receive at least 12 chunks.
+    await net.waitFor(async () => (await net.seqs(8)).length >= 12, 60_000, 'peer 8 to receive 12 chunks');
+    const { byHash, count } = await sampleIndex();
+    const statuses = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((k) => net.status(k)));
+    for (let k = 1; k <= 8; k++) {
+      const seqs = await net.seqs(k);
+      assert.deepEqual(gaps(seqs), [], `peer ${k} has gaps`);
+      // Each file is a server file, and consecutive sequences are consecutive server files.
+      let prev = -1;
+      for (const s of seqs) {
+        const bytes = await fs.readFile(path.join(net.dir(k), `${String(s).padStart(8, '0')}.mkv`)).catch(() => null);
+        if (!bytes) continue; // cannot happen with --player none; kept for clarity
+        const idx = byHash.get(createHash('sha256').update(bytes).digest('hex'));
+        assert.notEqual(idx, undefined, `peer ${k} chunk ${s} is not a server file`);
+        if (prev >= 0) assert.equal(idx, (prev + 1) % count, `peer ${k} chunk ${s} out of server order`);
+        prev = idx!;
+      }
+      const st = statuses[k - 1];
+      assert.ok(st.downstream.length <= 2, `peer ${k} has ${st.downstream.length} children`);
+      const edges = st.downstream.reduce((n, d) => n + d.stripes.length, 0);
+      assert.ok(edges <= 2, `peer ${k} serves ${edges} stripe edges`);
+      assert.equal(st.corrupt, 0);
+    }
+    // Exactly one peer is the direct source; the others receive from peers.
+    assert.equal(statuses.filter((s) => s.direct).length, 1);
+    // Every downstream link is mirrored by an upstream link at the other end.
+    for (const st of statuses) {
+      for (const d of st.downstream) {
+        const child = statuses.find((c) => d.addr.startsWith(`${c.id}:`))!;
+        assert.ok(child.upstream.some((u) => u.addr.startsWith(`${st.id}:`)), `${st.id} -> ${child.id} not seen upstream`);
+      }
+    }
+    // `relaytv status` prints the two lists of the seed.
+    const out = execFileSync(process.execPath, [CLI, 'status', '--peer', `${net.ip(4)}:${net.httpPort}`], { encoding: 'utf8' });
+    assert.match(out, /Connections/);
+    assert.match(out, /from 127\.0\.0\.\d+:\d+/);
+    assert.match(out, /Files waiting to be shown \(\d+\)/);
+    assert.match(out, /\d{8}\.mkv/);
+    // Graceful leave of everyone: the server never logs a failed push.
+    for (let k = 8; k >= 1; k--) net.signal(k, 'SIGTERM');
+    const codes = await Promise.all([...net.peers.values()].map((p) => p.exited));
+    assert.deepEqual(codes, codes.map(() => 0));
+    const refused = net.server!.log.filter((l) => /push failed|removed/.test(l));
+    assert.deepEqual(refused, [], 'the server saw a refused push');
+    assert.ok(net.server!.log.some((l) => /client left/.test(l)), 'the direct peer sent 12C');
+  } finally {
+    await net.stop();
+  }
+});
+
+test('a peer without --slots on a non-terminal stdin fails clearly', () => {
+  let err = '';
+  try {
+    execFileSync(process.execPath, [CLI, 'peer', '--ip', '127.0.0.99', '--no-tui'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    err = String((e as { stderr: string }).stderr);
+  }
+  assert.match(err, /--slots is required/);
+});
