@@ -36,6 +36,7 @@ export const ERROR_CODES = {
   FRAME_TOO_LARGE: 'a P2P frame longer than the protocol allows',
   CHUNK_HASH_MISMATCH: 'chunk bytes whose SHA-256 differs from the announced one',
   CHUNK_TOO_LARGE: 'a chunk longer than the protocol allows',
+  UNEXPECTED_CHUNK: 'a chunk from a peer that is neither our parent for its stripe nor asked for it',
   PEER_TIMEOUT: 'a peer silent past the heartbeat timeout',
   SLOTS_FULL: 'a subscription refused because the peer has no free slot',
   STRANGER_PUSH: 'a push into the data port from an address that is not the server',

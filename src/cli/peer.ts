@@ -5,7 +5,10 @@
  * Example: `relaytv peer --ip 127.0.0.11 --channel 0 --slots 2 --dir /tmp/tv11 --player mpv`.
  * Restriction 3: `--slots` is set once at start; when missing it is asked on a terminal,
  * otherwise it is an error. The player (if any) runs as a child process and stops with us.
+ * On a terminal (stdin and stdout TTYs, no --no-tui) the peer draws its own screen (src/tui:
+ * connections and files waiting) and logs, its player's included, go to `<dir>.log` instead.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { fork, ChildProcess } from 'node:child_process';
 import readline from 'node:readline/promises';
@@ -14,12 +17,36 @@ import { createLogger } from '../log';
 import { createMetrics } from '../metrics';
 import { Peer } from '../peer/peer';
 import { startHttp } from '../peer/http';
+import type { PeerStatus } from '../peer/status';
+import { startPeerScreen, PeerScreen } from '../tui/peerScreen';
 import { hostPort, intOption } from './options';
 import * as C from '../constants';
 
 /** Parsed flags of `relaytv peer`. */
 interface PeerFlags {
+  /** @var PeerFlags::ip
+   * `--ip`: this peer's own IP, also its id in the overlay. */
+  /** @var PeerFlags::server
+   * `--server host:port`: the streaming server (default 127.0.0.1 on the server port). */
+  /** @var PeerFlags::channel
+   * `--channel`: the channel to join, 0-9. */
+  /** @var PeerFlags::slots
+   * `--slots`: how many other peers may connect to this one, 0-64; asked on a terminal when missing. */
+  /** @var PeerFlags::dir
+   * `--dir`: chunk folder; `./chunks-<ip>` when missing. */
   ip: string; server: { host: string; port: number }; channel: number; slots?: number; dir?: string;
+  /** @var PeerFlags::p2pPort
+   * `--p2p-port`: TCP port of the overlay listener. */
+  /** @var PeerFlags::httpPort
+   * `--http-port`: TCP port of /status and /metrics. */
+  /** @var PeerFlags::dataPort
+   * `--data-port`: TCP port the server pushes chunks to. */
+  /** @var PeerFlags::stripes
+   * `--stripes`: number of stripes of the forest, 1-8 (used when this peer coordinates). */
+  /** @var PeerFlags::player
+   * `--player`: auto|mpv|vlc|ffplay|null, or none for no player (every file kept). */
+  /** @var PeerFlags::tui
+   * False with `--no-tui`: no terminal screen even on a terminal. */
   p2pPort: number; httpPort: number; dataPort: number; stripes: number; player: string; tui: boolean;
 }
 
@@ -56,9 +83,19 @@ async function askSlots(): Promise<number> {
   }
 }
 
-/** @brief Starts the player child (same CLI, `player` subcommand). */
-function startPlayer(mode: string, dir: string, peer: Peer, log: ReturnType<typeof createLogger>): ChildProcess {
-  const child = fork(process.argv[1], ['player', '--dir', dir, '--using', mode], { execArgv: process.execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+/**
+ * @brief Starts the player child (same CLI, `player` subcommand).
+ * @param mode Player to use (`--player`: auto|mpv|vlc|ffplay|null).
+ * @param dir Chunk folder the player reads.
+ * @param peer The peer, whose player stats (played, stalls) and metrics the child's reports update.
+ * @param log Logger for the child's exit.
+ * @param logFile When set, the child's stderr (its logs) is appended there instead of ours.
+ * @return The child process.
+ */
+function startPlayer(mode: string, dir: string, peer: Peer, log: ReturnType<typeof createLogger>, logFile?: string): ChildProcess {
+  const stderr = logFile ? fs.openSync(logFile, 'a') : 'inherit';
+  const child = fork(process.argv[1], ['player', '--dir', dir, '--using', mode], { execArgv: process.execArgv, stdio: ['ignore', 'ignore', stderr, 'ipc'] });
+  if (typeof stderr === 'number') fs.closeSync(stderr);
   child.on('message', (m: { kind?: string; played?: number; stalls?: number }) => {
     if (m?.kind === 'player-stats' && peer.opts.player) {
       peer.opts.player.played = m.played ?? 0;
@@ -75,7 +112,9 @@ function startPlayer(mode: string, dir: string, peer: Peer, log: ReturnType<type
 async function runPeer(flags: PeerFlags): Promise<void> {
   const slots = flags.slots ?? (await askSlots());
   const dir = path.resolve(flags.dir ?? `chunks-${flags.ip}`);
-  const log = createLogger(`peer ${flags.ip}`);
+  const tui = flags.tui && !!process.stdin.isTTY && !!process.stdout.isTTY;
+  const logFile = tui ? `${dir}.log` : undefined;
+  const log = createLogger(`peer ${flags.ip}`, undefined, logFile);
   const metrics = createMetrics('peer', flags.ip);
   const peer = new Peer({
     ip: flags.ip, serverHost: flags.server.host, serverPort: flags.server.port, channel: flags.channel,
@@ -84,19 +123,33 @@ async function runPeer(flags: PeerFlags): Promise<void> {
   });
   await peer.start();
   const http = await startHttp({ host: flags.ip, port: flags.httpPort, status: () => peer.status(), metrics });
-  const player = flags.player === 'none' ? null : startPlayer(flags.player, dir, peer, log);
+  const player = flags.player === 'none' ? null : startPlayer(flags.player, dir, peer, log, logFile);
   log.info({ dir, slots, http: `${flags.ip}:${flags.httpPort}` }, 'peer started');
   process.send?.('ready');
   let stopping = false;
+  let screen: PeerScreen | null = null;
   const stop = async (sig: string) => {
     if (stopping) return;
     stopping = true;
+    if (screen) {
+      screen.destroy();
+      process.stdout.write(`relaytv peer ${flags.ip}: leaving the channel (log: ${logFile})\n`);
+    }
     log.info({ sig }, 'leaving the channel');
     player?.kill('SIGTERM');
     await peer.stop();
     http.close();
     process.exit(0);
   };
+  if (tui) {
+    // The screen reads synchronously: serve the last status and fetch the next one meanwhile.
+    let latest: PeerStatus = await peer.status();
+    const getStatus = (): PeerStatus => {
+      void peer.status().then((s) => { latest = s; }, () => undefined);
+      return latest;
+    };
+    screen = startPeerScreen(getStatus, { onQuit: () => void stop('quit key') });
+  }
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGUSR2', () => void peer.pool.crashOne().then(() => log.warn('a chunk worker was crashed on request (SIGUSR2)')));

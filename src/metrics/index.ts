@@ -3,7 +3,7 @@
  * @brief Every Prometheus metric of relaytv, declared once (STYLE rule 11).
  *
  * Overlay and server code take an optional `metrics` and call e.g.
- * `metrics?.sentBytes.inc({ peer: '127.0.0.12:9092' }, n)`; they never import prom-client, so
+ * `metrics?.sentBytes.inc({ peer: '127.0.0.12' }, n)`; they never import prom-client, so
  * unit tests run without a registry. Label cardinality is bounded: `peer` labels name direct
  * overlay neighbours only (at most slots + stripes of them), never chunks.
  */

@@ -24,7 +24,9 @@ export type ViewMessage = Extract<PeerMessage, { type: 'view' }>;
 export interface MembershipOptions {
   /** The coordinator itself (root of every stripe). */
   self: MemberInfo;
+  /** Number of stripes K of the forest (>= 1; at most MAX_STRIPES on the wire). */
   stripes: number;
+  /** Estimated chunk period (time between consecutive chunks), ms, announced in every VIEW. */
   periodMs: number;
   /** Epoch to start from (a new coordinator continues the old one's). */
   epoch?: number;

@@ -108,7 +108,7 @@ export class Peer extends EventEmitter {
       store: this.store, slots: () => this.opts.slots, stripes: () => this.view?.stripes ?? this.stripes,
       onSent: (child, n) => {
         this.bytesSent += n;
-        this.opts.metrics?.sentBytes.inc({ peer: child }, n);
+        this.opts.metrics?.sentBytes.inc({ peer: child }, n); // label: neighbour IP
       },
     });
     this.upstream = new Upstream({
@@ -432,8 +432,12 @@ export class Peer extends EventEmitter {
       case 'unsubscribe': return this.relay.unsubscribe(s.id, m.stripe);
       case 'refused': return this.upstream.onRefused(s.id, m.stripe);
       case 'chunk':
+        if (!this.upstream.accepts(s.id, m.seq)) {
+          this.opts.log.warn({ code: 'UNEXPECTED_CHUNK', from: s.addr, seq: m.seq }, 'chunk from a peer that is neither our parent nor asked: dropped');
+          return;
+        }
         this.bytesReceived += m.data.byteLength;
-        this.opts.metrics?.receivedBytes.inc({ peer: s.addr }, m.data.byteLength);
+        this.opts.metrics?.receivedBytes.inc({ peer: s.id }, m.data.byteLength);
         this.upstream.onChunk(s.id, m.seq);
         void this.store.add(m.seq, m.data, m.hash, m.originMs, s.addr);
         return;
@@ -492,6 +496,7 @@ export class Peer extends EventEmitter {
   private onSessionClose(s: Session, why: string): void {
     this.relay.drop(s);
     if (s.remote) this.opts.metrics?.connections.dec({ direction: s.outbound ? 'out' : 'in' });
+    else if (/violation|TIMEOUT/.test(why)) this.opts.log.warn({ why }, 'connection closed before HELLO');
     if (!s.remote || this.sessions.get(s.id) !== s) return;
     this.sessions.delete(s.id);
     if (this.state === 'leaving' || this.state === 'closed') return;
@@ -554,6 +559,7 @@ export class Peer extends EventEmitter {
         t: now, sent: this.bytesSent, recv: this.bytesReceived,
         rateSent: (this.bytesSent - this.rates.sent) / dt, rateRecv: (this.bytesReceived - this.rates.recv) / dt,
       };
+      if (this.opts.metrics) void listPending(this.opts.dir).then((p) => this.opts.metrics!.pendingFiles.set(p.length), () => undefined);
     }
   }
 

@@ -46,8 +46,9 @@ export class Session extends EventEmitter {
   state: 'handshake' | 'open' | 'closed' = 'handshake';
   /** Why the session closed. */
   closeReason = '';
-  /** Chunk data bytes sent / received on this session. */
+  /** Chunk data bytes sent on this session (CHUNK payloads only). */
   chunkBytesSent = 0;
+  /** Chunk data bytes received on this session (CHUNK payloads only). */
   chunkBytesReceived = 0;
   /** True when we dialed. */
   readonly outbound: boolean;

@@ -21,8 +21,11 @@ import { BUFFER_CHUNKS } from '../constants';
 
 /** A verified chunk held in memory. */
 export interface StoredChunk {
+  /** Stream sequence number (the chunk travels in stripe `seq mod K`). */
   seq: number;
+  /** SHA-256 of `data` as computed by the pool (32 bytes). */
   hash: Buffer;
+  /** The chunk's bytes (possibly shared memory handed to the pool). */
   data: Uint8Array;
   /** Time the source received it from the server (source clock), ms. */
   originMs: number;
@@ -32,9 +35,13 @@ export interface StoredChunk {
 
 /** Options of the store. */
 export interface StoreOptions {
+  /** Chunk folder, where each verified chunk is written as its own file. */
   dir: string;
+  /** Worker pool that hashes, verifies and writes the chunks. */
   pool: ChunkPool;
+  /** Chunks kept in memory (the ring buffer); BUFFER_CHUNKS when missing. */
   capacity?: number;
+  /** Clock for `storedMs`, in ms; Date.now when missing. */
   now?: () => number;
 }
 
@@ -49,9 +56,13 @@ export class ChunkStore extends EventEmitter {
   maxSeq = -1;
   /** Counters. */
   stored = 0;
+  /** Chunks dropped because already stored or in flight. */
   duplicates = 0;
+  /** Chunks dropped because their hash failed the check. */
   corrupt = 0;
+  /** Sequences given up as lost (giveUp). */
   lost = 0;
+  /** Failed disk writes (the chunk was still kept in memory). */
   diskErrors = 0;
   /** Last disk error message ('' when fine). */
   lastDiskError = '';

@@ -88,6 +88,15 @@ export class Upstream extends EventEmitter {
     this.fetches.delete(seq);
   }
 
+  /**
+   * @brief Whether a CHUNK from `from` is acceptable: only our parent of its stripe, or the
+   * holder we asked for it (FETCH), may send us a chunk.
+   * @param from Sender id. @param seq Chunk sequence.
+   */
+  accepts(from: string, seq: number): boolean {
+    return this.stripes[seq % this.K]?.parent === from || this.fetches.get(seq)?.holder === from;
+  }
+
   /** @brief A subscription was refused (no free slot yet): retry shortly. */
   onRefused(from: string, stripe: number): void {
     const st = this.stripes[stripe];

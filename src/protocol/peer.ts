@@ -50,6 +50,20 @@ export const MsgType = {
 
 /** A member as carried in a VIEW. */
 export interface WireMember {
+  /** @var WireMember::id
+   * Stable id of the member (its IP). */
+  /** @var WireMember::p2pPort
+   * TCP port of the member's P2P listener (u16). */
+  /** @var WireMember::httpPort
+   * TCP port of the member's HTTP (status/metrics) server (u16). */
+  /** @var WireMember::slots
+   * Downstream slots: most children edges the member accepts over all stripes (u16). */
+  /** @var WireMember::home
+   * Home stripe (interior there, leaf elsewhere), or -1 when the member has none (i8). */
+  /** @var WireMember::direct
+   * True when the member holds a server slot (the server pushes chunks to it directly). */
+  /** @var WireMember::sent
+   * Chunk bytes the member has sent to other peers so far, to children and FETCH answers (balance input; f64). */
   id: string; p2pPort: number; httpPort: number; slots: number; home: number; direct: boolean; sent: number;
 }
 
@@ -83,24 +97,41 @@ class Writer {
     if (this.parts.length) this.bufs.push(Buffer.from(this.parts));
     this.parts = [];
   }
+  /** @brief Appends one byte (the low 8 bits of `v`). @param v The value. @return this, for chaining. */
   u8(v: number): this { this.parts.push(v & 0xff); return this; }
+  /** @brief Appends a signed byte (two's complement). @param v The value, -128..127. @return this, for chaining. */
   i8(v: number): this { return this.u8(v < 0 ? 256 + v : v); }
+  /** @brief Appends an unsigned 16-bit integer, big-endian. @param v The value, 0..65535. @return this, for chaining. */
   u16(v: number): this { return this.u8(v >>> 8).u8(v); }
+  /** @brief Appends an unsigned 32-bit integer, big-endian. @param v The value. @return this, for chaining. */
   u32(v: number): this { return this.u16(v >>> 16).u16(v & 0xffff); }
+  /** @brief Appends a signed 32-bit integer, big-endian two's complement. @param v The value (-1: none). @return this, for chaining. */
   i32(v: number): this { return this.u32(v >>> 0); }
+  /** @brief Appends an IEEE-754 double, 8 bytes big-endian. @param v The value. @return this, for chaining. */
   f64(v: number): this { const b = Buffer.alloc(8); b.writeDoubleBE(v); return this.raw(b); }
+  /**
+   * @brief Appends a string as `u8 length + UTF-8`; throws BAD_FRAME past 255 bytes.
+   * @param s The string.
+   * @return this, for chaining.
+   */
   str(s: string): this {
     const b = Buffer.from(s, 'utf8');
     if (b.length > 255) throw relayError('BAD_FRAME', `string longer than 255 bytes`);
     return this.u8(b.length).raw(b);
   }
+  /** @brief Appends bytes as they are, without copying them (a view on the same memory). @param b The bytes. @return this, for chaining. */
   raw(b: Uint8Array): this { this.flush(); this.bufs.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength)); return this; }
+  /** @brief Ends the writing. @return The written fields as a list of buffers, in order. */
   done(): Buffer[] { this.flush(); return this.bufs; }
 }
 
 /** Reads fields from a body, throwing BAD_FRAME past its end. */
 class Reader {
   private off = 0;
+  /**
+   * @param buf The message body to read.
+   * @param what What the body is, named in BAD_FRAME errors.
+   */
   constructor(private readonly buf: Buffer, private readonly what: string) {}
   private need(n: number): number {
     if (this.off + n > this.buf.length) throw relayError('BAD_FRAME', `${this.what} truncated`);
@@ -108,15 +139,25 @@ class Reader {
     this.off += n;
     return at;
   }
+  /** @brief Reads one unsigned byte. @return The value, 0..255. */
   u8(): number { return this.buf[this.need(1)]; }
+  /** @brief Reads a signed byte. @return The value, -128..127. */
   i8(): number { return this.buf.readInt8(this.need(1)); }
+  /** @brief Reads an unsigned 16-bit big-endian integer. @return The value, 0..65535. */
   u16(): number { return this.buf.readUInt16BE(this.need(2)); }
+  /** @brief Reads an unsigned 32-bit big-endian integer. @return The value. */
   u32(): number { return this.buf.readUInt32BE(this.need(4)); }
+  /** @brief Reads a signed 32-bit big-endian integer. @return The value (-1: none, for sequences). */
   i32(): number { return this.buf.readInt32BE(this.need(4)); }
+  /** @brief Reads an 8-byte big-endian IEEE-754 double. @return The value. */
   f64(): number { return this.buf.readDoubleBE(this.need(8)); }
+  /** @brief Reads a `u8 length + UTF-8` string. @return The string. */
   str(): string { const n = this.u8(); return this.buf.toString('utf8', this.need(n), this.off); }
+  /** @brief Reads `n` bytes, not copied. @param n How many. @return A view on the body's bytes. */
   bytes(n: number): Buffer { const at = this.need(n); return this.buf.subarray(at, at + n); }
+  /** @brief Reads everything left in the body, not copied. @return A view on the remaining bytes (maybe empty). */
   rest(): Buffer { const at = this.off; this.off = this.buf.length; return this.buf.subarray(at); }
+  /** @brief Checks the body was read to its end; throws BAD_FRAME on trailing bytes. */
   end(): void { if (this.off !== this.buf.length) throw relayError('BAD_FRAME', `${this.what} has trailing bytes`); }
 }
 
