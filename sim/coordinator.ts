@@ -31,6 +31,10 @@ export class Coordinator {
   private previous: Placement | undefined;
   private readonly load: number[];
   private dead = new Set<string>();
+  /** Joined since the last recompute (credited the mean sent at that recompute). */
+  private readonly newcomers = new Set<string>();
+  /** Bytes credited to each member at join, as the real coordinator does. */
+  private readonly base = new Map<string, number>();
   /** Parents per stripe by peer index, `parents[s * capacity + child]`, -1 = none. */
   readonly parents: Int32Array;
 
@@ -61,6 +65,7 @@ export class Coordinator {
     const home = chooseHome(summary, this.stripes, slots);
     if (home >= 0) this.load[home] += slots;
     this.members.push({ id: String(p), slots, home, sent: 0 });
+    this.newcomers.add(String(p));
   }
 
   /**
@@ -69,6 +74,7 @@ export class Coordinator {
    */
   leave(p: number): void {
     this.dead.add(String(p));
+    this.base.delete(String(p));
   }
 
   /** @brief True when a failure is waiting for a recompute. */
@@ -91,7 +97,14 @@ export class Coordinator {
       });
       this.dead.clear();
     }
-    for (const m of this.members) m.sent = sent[Number(m.id)];
+    // As the real coordinator (membership.ts): a newcomer is credited the mean sent so far.
+    if (this.newcomers.size > 0) {
+      const old = this.members.filter((m) => !this.newcomers.has(m.id));
+      const mean = old.length ? old.reduce((n, m) => n + sent[Number(m.id)] + (this.base.get(m.id) ?? 0), 0) / old.length : 0;
+      for (const id of this.newcomers) this.base.set(id, mean);
+      this.newcomers.clear();
+    }
+    for (const m of this.members) m.sent = sent[Number(m.id)] + (this.base.get(m.id) ?? 0);
     this.root.sent = sent[0];
     const t0 = performance.now();
     const next = place({

@@ -157,7 +157,8 @@ export class Network {
 
   /**
    * @brief Re-subscription of c to its new parent p in stripe s: p sends, from its ring buffer,
-   * every chunk of the stripe from c's first missing one that p holds and c lacks.
+   * every chunk of the stripe from c's first missing one that p holds and c lacks; what p
+   * lacks is fetched from the root (the coordinator), as the real repair scan does.
    * @param now Current time, ms.
    */
   subscribe(now: number, c: number, p: number, s: number): void {
@@ -168,10 +169,18 @@ export class Network {
     const oldest = top - this.m.bufferChunks + 1;
     if (q < oldest) q += Math.ceil((oldest - q) / K) * K;
     let burst = 0;
-    for (; q <= top; q += K) {
-      if (this.have[c * C + q] || !this.have[p * C + q]) continue;
+    const rootOldest = this.maxSeq[0] - this.m.bufferChunks + 1;
+    const rootTop = this.maxSeq[0];
+    for (; q <= rootTop; q += K) {
+      if (this.have[c * C + q]) continue;
+      // Beyond the parent's newest chunk, the parent forwards what it gets later, except what
+      // precedes its own join point: that, too, is fetched from the root.
+      if (q > top && q >= this.startSeq[p]) continue;
       burst++;
-      this.send(now, p, c, q, this.m.repairMs + (burst - 1) * this.m.edgeMs);
+      if (this.have[p * C + q]) this.send(now, p, c, q, this.m.repairMs + (burst - 1) * this.m.edgeMs);
+      // The new parent lacks it: the child's repair scan FETCHes it from the coordinator
+      // (the root), as upstream.ts does (one more round trip).
+      else if (this.have[q] && q >= rootOldest) this.send(now, 0, c, q, 2 * this.m.repairMs + (burst - 1) * this.m.edgeMs);
     }
   }
 

@@ -73,11 +73,14 @@ export function measure(c: SimConfig, net: Network, n: Counters, chunks: number,
   for (let p = 1; p <= c.peers; p++) if (net.alive[p]) sentWhole.push(net.sent[p]);
   let expected = 0;
   let received = 0;
+  // The last two chunks may still be in flight when the run ends: they are not counted.
+  const settled = Math.max(0, chunks - 2);
   for (let p = 1; p < N; p++) {
     if (!net.alive[p]) continue;
     const from = net.startSeq[p] < 0 ? 0 : net.startSeq[p];
-    expected += chunks - from;
-    for (let q = from; q < chunks; q++) received += net.have[p * chunks + q];
+    if (from >= settled) continue;
+    expected += settled - from;
+    for (let q = from; q < settled; q++) received += net.have[p * chunks + q];
   }
   const minutes = c.seconds / 60;
   return {

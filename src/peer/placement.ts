@@ -90,7 +90,7 @@ export function rootShare(rootSlots: number, stripes: number, s: number): number
  */
 export function place(input: PlacementInput): Placement {
   const { root, members, stripes } = input;
-  const avoid = input.avoid ?? new Set<string>();
+  const avoid = new Set(input.avoid ?? []);
   const byId = new Map(members.map((m) => [m.id, m]));
   byId.set(root.id, root);
   /** Edges used so far per member, across stripes. */
@@ -100,11 +100,13 @@ export function place(input: PlacementInput): Placement {
   const result: Placement = [];
   for (let s = 0; s < stripes; s++) {
     const parents = new Map<string, string>();
+    const reserved = new Map<string, number>();
     const usedHere = new Map<string, number>();
     const depth = new Map<string, number>([[root.id, 0]]);
     const spare = (id: string): number =>
       id === root.id ? cap(id, s) - (usedHere.get(id) ?? 0) : cap(id, s) - (used.get(id) ?? 0);
     const attach = (child: string, parent: string): void => {
+      if (input.previous?.[s]?.get(child) === parent) reserved.set(parent, (reserved.get(parent) ?? 1) - 1);
       parents.set(child, parent);
       usedHere.set(parent, (usedHere.get(parent) ?? 0) + 1);
       if (parent !== root.id) used.set(parent, (used.get(parent) ?? 0) + 1);
@@ -112,25 +114,48 @@ export function place(input: PlacementInput): Placement {
     };
     const ok = (parent: string, child: string): boolean =>
       spare(parent) > 0 && !avoid.has(`${parent}>${child}`);
-    // 1. Interior skeleton: home members breadth first under the root.
+    // 1. Interior skeleton: home members breadth first under the root. Previous interior
+    //    edges are kept where the chain to the root survives (processed in previous-depth
+    //    order), so a failure moves only its orphans, which take the shallowest spare edges.
+    const prev = input.previous?.[s];
+    const prevDepth = prev ? depths(input.previous!, s, root.id) : new Map<string, number>();
     const interior = members.filter((m) => m.home === s && m.slots > 0);
+    const keptFirst = interior.map((m, i) => ({ m, i, d: prevDepth.get(m.id) ?? Infinity }))
+      .sort((a, b) => (a.d - b.d) || (a.i - b.i)).map((x) => x.m);
     const queue: string[] = [root.id];
     let head = 0;
     const interiorSet = new Set<string>([root.id]);
-    for (const m of interior) {
-      while (head < queue.length && spare(queue[head]) <= 0) head++;
+    // Edges still owed to previous children (kept as soon as both ends are placed): an
+    // orphan takes them last, so one failure does not push a chain of members around.
+    if (prev) for (const [c, p] of prev) if (byId.has(c) && byId.has(p)) reserved.set(p, (reserved.get(p) ?? 0) + 1);
+    const free = (id: string, child: string): boolean => ok(id, child) && spare(id) > (reserved.get(id) ?? 0);
+    const keep = (m: PlacementMember): boolean => {
+      const p = prev?.get(m.id);
+      if (!(p && interiorSet.has(p) && ok(p, m.id))) return false;
+      attach(m.id, p);
+      queue.push(m.id);
+      interiorSet.add(m.id);
+      return true;
+    };
+    // Pass 1 keeps every still-valid edge; pass 2 places the orphans (and, below them, the
+    // subtrees they carry, whose edges are kept again as soon as their parent is placed).
+    const deferred = keptFirst.filter((m) => !keep(m));
+    for (const m of deferred) {
+      if (keep(m)) continue;
       let p: string | undefined;
+      while (head < queue.length && spare(queue[head]) <= 0) head++;
+      for (let i = head; i < queue.length && !p; i++) if (free(queue[i], m.id)) p = queue[i];
       for (let i = head; i < queue.length && !p; i++) if (ok(queue[i], m.id)) p = queue[i];
       if (!p) continue; // no interior room: placed as a leaf below
       attach(m.id, p);
       queue.push(m.id);
       interiorSet.add(m.id);
     }
-    // 2. Leaves: previous parent when still valid, else the interior node that sent least.
-    const prev = input.previous?.[s];
-    const leaves = members.filter((m) => !parents.has(m.id));
+    // 2. Leaves: previous parent when still valid, else the interior node that sent the
+    //    fewest bytes, then has the fewest edges in use (a heap: O(N log N) per stripe).
     const pending: PlacementMember[] = [];
-    for (const m of leaves) {
+    for (const m of members) {
+      if (parents.has(m.id)) continue;
       const p = prev?.get(m.id);
       if (p && interiorSet.has(p) && p !== m.id && ok(p, m.id)) attach(m.id, p);
       else pending.push(m);
@@ -138,29 +163,36 @@ export function place(input: PlacementInput): Placement {
     if (input.rebalanceBytes !== undefined) {
       const moved = rotateOneLeaf(parents, interiorSet, byId, spare, input.rebalanceBytes);
       if (moved) {
+        avoid.add(`${moved.parent}>${moved.child}`); // this decision only: it must move
         usedHere.set(moved.parent, usedHere.get(moved.parent)! - 1);
         if (moved.parent !== root.id) used.set(moved.parent, used.get(moved.parent)! - 1);
         pending.unshift(byId.get(moved.child)!);
       }
     }
-    const byBalance = (a: string, b: string): number =>
-      (byId.get(a)!.sent - byId.get(b)!.sent) || (depth.get(a)! - depth.get(b)!) || (a < b ? -1 : 1);
-    // `sent` is fixed during one decision, so each candidate list is sorted once and scanned
-    // from the first node that still has a spare edge (O(N log N) instead of O(N^2)).
-    const sortedInterior = [...interiorSet].sort(byBalance);
-    let first = 0;
+    const load = (id: string): number => (id === root.id ? usedHere.get(id) ?? 0 : used.get(id) ?? 0);
+    const before = (a: string, b: string): boolean =>
+      (byId.get(a)!.sent - byId.get(b)!.sent || load(a) - load(b) || depth.get(a)! - depth.get(b)! || (a < b ? -1 : 1)) < 0;
+    const heap = new MinHeap<string>(before);
+    for (const id of interiorSet) if (spare(id) > 0) heap.push(id);
     let borrowable: string[] | null = null;
     for (const m of pending) {
-      while (first < sortedInterior.length && spare(sortedInterior[first]) <= 0) first++;
+      const skipped: string[] = [];
       let p: string | undefined;
-      for (let i = first; i < sortedInterior.length && !p; i++) {
-        if (ok(sortedInterior[i], m.id)) p = sortedInterior[i];
+      while (!p && heap.size > 0) {
+        const c = heap.pop()!;
+        if (spare(c) <= 0) continue;
+        if (ok(c, m.id)) p = c;
+        else skipped.push(c);
       }
-      if (!p) {
-        // 3. Borrow a spare edge from any member already in the tree (never the child itself).
-        borrowable ??= [...depth.keys()].filter((c) => c !== root.id).sort(byBalance);
-        p = borrowable.find((c) => c !== m.id && ok(c, m.id));
+      for (const c of skipped) heap.push(c);
+      if (p) {
+        attach(m.id, p);
+        if (spare(p) > 0) heap.push(p);
+        continue;
       }
+      // 3. Borrow a spare edge from any member already in the tree (never the child itself).
+      borrowable ??= [...depth.keys()].filter((c) => c !== root.id).sort((a, b) => (before(a, b) ? -1 : 1));
+      p = borrowable.find((c) => c !== m.id && ok(c, m.id));
       if (p) attach(m.id, p);
     }
     result.push(parents);
@@ -229,4 +261,46 @@ export function depths(placement: Placement, s: number, rootId: string): Map<str
   };
   for (const id of parents.keys()) walk(id, new Set());
   return out;
+}
+
+/** A binary min-heap ordered by `before` (placement's candidate parents). */
+class MinHeap<T> {
+  private readonly items: T[] = [];
+  /** @param before Strict order: true when a must come out before b. */
+  constructor(private readonly before: (a: T, b: T) => boolean) {}
+  /** @brief Number of items. */
+  get size(): number {
+    return this.items.length;
+  }
+  /** @brief Adds an item. */
+  push(x: T): void {
+    const a = this.items;
+    a.push(x);
+    for (let i = a.length - 1; i > 0;) {
+      const up = (i - 1) >> 1;
+      if (!this.before(a[i], a[up])) break;
+      [a[i], a[up]] = [a[up], a[i]];
+      i = up;
+    }
+  }
+  /** @brief Removes and returns the first item. */
+  pop(): T | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last !== undefined) {
+      a[0] = last;
+      for (let i = 0; ;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && this.before(a[l], a[m])) m = l;
+        if (r < a.length && this.before(a[r], a[m])) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m], a[i]];
+        i = m;
+      }
+    }
+    return top;
+  }
 }
