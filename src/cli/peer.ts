@@ -33,7 +33,7 @@ interface PeerFlags {
   /** @var PeerFlags::slots
    * `--slots`: how many other peers may connect to this one, 0-64; asked on a terminal when missing. */
   /** @var PeerFlags::dir
-   * `--dir`: chunk folder; `./chunks-<ip>` when missing. */
+   * `--dir`: chunk folder; `chunks-IP` in the working directory when missing (IP: the `--ip`). */
   ip: string; server: { host: string; port: number }; channel: number; slots?: number; dir?: string;
   /** @var PeerFlags::p2pPort
    * `--p2p-port`: TCP port of the overlay listener. */

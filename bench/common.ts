@@ -1,0 +1,335 @@
+/**
+ * @file common.ts
+ * @brief Shared measurement machinery of the benchmarks: build check, /proc sampling, /status
+ * polling, socket byte counting (ss), chunk-folder scans and the figures computed from them.
+ *
+ * Every figure is computed from what the processes expose (their /status, their chunk folders,
+ * the kernel's per-process and per-socket counters), never from the overlay's own claims alone.
+ */
+import { execFileSync, execSync } from 'node:child_process';
+import { promises as fs, readFileSync, statSync, readdirSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { jain, maxOverMean, percentile } from '../src/peer/fairness';
+import { getJson } from '../test/helpers/testnet';
+import type { PeerStatus } from '../src/peer/status';
+
+export { jain, maxOverMean, percentile };
+
+/** Repository root. */
+export const ROOT = path.resolve(__dirname, '..');
+/** Where results and plots go (git-ignored). */
+export const OUT = path.join(ROOT, 'bench-results');
+
+/** @brief Resolves after `ms`. */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** @brief Newest mtime of any file below `dir` matching `re`. */
+function newest(dir: string, re: RegExp): number {
+  let max = 0;
+  if (!existsSync(dir)) return 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) max = Math.max(max, newest(p, re));
+    else if (re.test(e.name)) max = Math.max(max, statSync(p).mtimeMs);
+  }
+  return max;
+}
+
+/** @brief Builds dist/ with `npx tsc -p .` when it is missing or older than src/ or workers/. */
+export function ensureBuilt(): void {
+  if (process.env.BENCH_NO_BUILD === '1' && existsSync(path.join(ROOT, 'dist/src/cli/main.js'))) return;
+  const cli = path.join(ROOT, 'dist/src/cli/main.js');
+  const srcNewest = Math.max(newest(path.join(ROOT, 'src'), /\.ts$/), newest(path.join(ROOT, 'workers'), /\.ts$/));
+  const distOldest = existsSync(cli) ? Math.min(statSync(cli).mtimeMs, newest(path.join(ROOT, 'dist/src/peer'), /\.js$/) || 0) : 0;
+  if (distOldest > 0 && distOldest >= srcNewest) return;
+  console.log('[bench] dist/ missing or older than src/: npx tsc -p .');
+  try {
+    execSync('npx tsc -p .', { cwd: ROOT, stdio: 'inherit' });
+  } catch {
+    if (!existsSync(cli)) throw new Error('build failed and no dist/ to run');
+    console.log('[bench] WARNING: tsc reported errors (other files being edited?); running the existing dist/');
+  }
+}
+
+/** @brief Writes bench-results/<name>.json. */
+export function writeResult(name: string, data: unknown): string {
+  mkdirSync(OUT, { recursive: true });
+  const p = path.join(OUT, `${name}.json`);
+  writeFileSync(p, JSON.stringify(data, null, 2));
+  return p;
+}
+
+/** @brief Rounds for tables. */
+export function r(x: number | null | undefined, d = 2): number | null {
+  if (x === null || x === undefined || !Number.isFinite(x)) return null;
+  const f = 10 ** d;
+  return Math.round(x * f) / f;
+}
+
+/** @brief Prints a two-column table of a flat figure object. */
+export function printTable(title: string, rows: Record<string, unknown>): void {
+  console.log(`\n=== ${title} ===`);
+  const flat: Record<string, string> = {};
+  for (const [k, v] of Object.entries(rows)) {
+    if (v !== null && typeof v === 'object') continue;
+    flat[k] = String(v);
+  }
+  console.table(flat);
+}
+
+// ---------------------------------------------------------------- /proc sampling
+
+/** CPU ticks and RSS of one process over time. */
+interface ProcTrack { first?: { t: number; ticks: number }; last?: { t: number; ticks: number }; rss: number[] }
+
+/** Samples /proc/<pid>/stat (utime+stime) and /proc/<pid>/status (VmRSS) of a set of processes. */
+export class ProcSampler {
+  readonly tracks = new Map<number, ProcTrack>();
+  private timer: NodeJS.Timeout | null = null;
+  private readonly hz = 100;
+
+  /** @param pids Returns the pids to sample now. @param everyMs Period. */
+  constructor(private readonly pids: () => number[], private readonly everyMs = 2000) {}
+
+  start(): void {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), this.everyMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.sample();
+  }
+
+  /** Takes one sample now. */
+  sample(): void {
+    const t = Date.now();
+    for (const pid of this.pids()) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const ticks = Number(f[11]) + Number(f[12]);
+        const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+        const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+        const tr = this.tracks.get(pid) ?? { rss: [] };
+        tr.first ??= { t, ticks };
+        tr.last = { t, ticks };
+        tr.rss.push(rssKb / 1024);
+        this.tracks.set(pid, tr);
+      } catch { /* process gone */ }
+    }
+  }
+
+  /** @brief CPU % of one core used by `pid` between its first and last sample. */
+  cpuPct(pid: number): number {
+    const tr = this.tracks.get(pid);
+    if (!tr?.first || !tr.last || tr.last.t <= tr.first.t) return NaN;
+    return ((tr.last.ticks - tr.first.ticks) / this.hz) / ((tr.last.t - tr.first.t) / 1000) * 100;
+  }
+
+  /** @brief Mean RSS of `pid` in MB. */
+  rssMb(pid: number): number {
+    const rs = this.tracks.get(pid)?.rss ?? [];
+    return rs.length ? rs.reduce((a, b) => a + b, 0) / rs.length : NaN;
+  }
+
+  /** @brief Max RSS of `pid` in MB. */
+  rssMaxMb(pid: number): number {
+    return Math.max(...(this.tracks.get(pid)?.rss ?? [NaN]));
+  }
+}
+
+/** @brief Machine-wide CPU busy % since `prev` (from /proc/stat), and the new snapshot. */
+export function machineCpu(prev?: { busy: number; total: number }): { pct: number; snap: { busy: number; total: number } } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const idle = line[3] + line[4];
+  const total = line.reduce((a, b) => a + b, 0);
+  const snap = { busy: total - idle, total };
+  const pct = prev ? ((snap.busy - prev.busy) / Math.max(1, snap.total - prev.total)) * 100 : NaN;
+  return { pct, snap };
+}
+
+/** @brief MemAvailable in MB. */
+export function memAvailableMb(): number {
+  return Number(/MemAvailable:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 1024;
+}
+
+// ---------------------------------------------------------------- socket bytes (ss)
+
+/**
+ * Counts TCP payload bytes each process sent, from the kernel (`ss -tinp`, bytes_acked per
+ * socket, the largest value seen per socket, summed per pid). Same measure for relaytv and
+ * gossipsub; it includes control traffic and framing. Sockets closed between two samples lose
+ * at most one sampling period of bytes.
+ */
+export class SocketBytes {
+  private readonly perSocket = new Map<string, { pid: number; acked: number }>();
+  private timer: NodeJS.Timeout | null = null;
+
+  /** @param pids Pids of interest. @param everyMs Period. */
+  constructor(private readonly pids: () => Set<number>, private readonly everyMs = 1000) {}
+
+  start(): void {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), this.everyMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.sample();
+  }
+
+  sample(): void {
+    let out = '';
+    try {
+      out = execFileSync('ss', ['-tinpH'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    } catch { return; }
+    const want = this.pids();
+    const lines = out.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const head = lines[i];
+      if (!head || /^\s/.test(head)) continue;
+      const info = lines[i + 1] && /^\s/.test(lines[i + 1]) ? lines[i + 1] : '';
+      const pid = Number(/pid=(\d+)/.exec(head)?.[1] ?? -1);
+      if (!want.has(pid)) continue;
+      const cols = head.trim().split(/\s+/);
+      const key = cols.slice(0, 5).join(' ');
+      const acked = Number(/bytes_acked:(\d+)/.exec(info)?.[1] ?? 0);
+      const prev = this.perSocket.get(key);
+      if (!prev || acked > prev.acked) this.perSocket.set(key, { pid, acked });
+    }
+  }
+
+  /** @brief Bytes sent per pid. */
+  byPid(): Map<number, number> {
+    const m = new Map<number, number>();
+    for (const { pid, acked } of this.perSocket.values()) m.set(pid, (m.get(pid) ?? 0) + acked);
+    return m;
+  }
+}
+
+// ---------------------------------------------------------------- chunk folders
+
+/** One chunk file. */
+export interface FileInfo { mtimeMs: number; size: number }
+
+/** @brief seq -> mtime/size of every `<8 digits>.mkv` in `dir`. */
+export async function scanFolder(dir: string): Promise<Map<number, FileInfo>> {
+  const out = new Map<number, FileInfo>();
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  await Promise.all(names.filter((n) => /^\d{8}\.mkv$/.test(n)).map(async (n) => {
+    const st = await fs.stat(path.join(dir, n)).catch(() => null);
+    if (st) out.set(Number(n.slice(0, 8)), { mtimeMs: st.mtimeMs, size: st.size });
+  }));
+  return out;
+}
+
+// ---------------------------------------------------------------- /status polling
+
+/** A /status sample. */
+export interface StatusSample { t: number; k: number; s: PeerStatus }
+
+/** Polls /status of live peers; keeps the history and the recoveries they report. */
+export class StatusPoller {
+  readonly history: StatusSample[] = [];
+  readonly last = new Map<number, StatusSample>();
+  /** Recoveries seen: when, who, the peer's lastRecoveryMs, how many new ones. */
+  readonly recoveries: { t: number; k: number; ms: number; n: number }[] = [];
+  errors = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private busy = false;
+
+  /**
+   * @param url Status URL of peer k.
+   * @param alive Peers to poll now.
+   * @param everyMs Period.
+   * @param keepHistory Keep every sample (needed for topology over time).
+   */
+  constructor(private readonly url: (k: number) => string, private readonly alive: () => number[],
+    private readonly everyMs = 1000, private readonly keepHistory = true) {}
+
+  start(): void {
+    void this.poll();
+    this.timer = setInterval(() => void this.poll(), this.everyMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** @brief Polls every live peer once (at most 16 requests at a time). */
+  async poll(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    const ks = this.alive();
+    let i = 0;
+    const worker = async () => {
+      while (i < ks.length) {
+        const k = ks[i++];
+        try {
+          const s = (await getJson(this.url(k))) as PeerStatus;
+          const sample = { t: Date.now(), k, s };
+          const prev = this.last.get(k);
+          if (s.recoveries > (prev?.s.recoveries ?? 0) && s.lastRecoveryMs !== null) {
+            this.recoveries.push({ t: sample.t, k, ms: s.lastRecoveryMs, n: s.recoveries - (prev?.s.recoveries ?? 0) });
+          }
+          this.last.set(k, sample);
+          if (this.keepHistory) this.history.push(sample);
+        } catch {
+          this.errors++;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(16, ks.length) }, worker));
+    this.busy = false;
+  }
+}
+
+/** @brief Parent id per stripe of a status (excludes the server entry). */
+export function parentsOf(s: PeerStatus): Map<number, string> {
+  const m = new Map<number, string>();
+  for (const l of s.upstream) for (const st of l.stripes) m.set(st, l.addr.split(':')[0]);
+  return m;
+}
+
+// ---------------------------------------------------------------- server log
+
+/** One push round of the server (debug log 'round'). */
+export interface Round { pushStartMs: number; endMs: number; index: number; clients: number }
+
+/** @brief Push rounds from the server's JSON log lines. */
+export function parseRounds(lines: string[]): Round[] {
+  const out: Round[] = [];
+  for (const l of lines) {
+    if (!l.includes('"round"')) continue;
+    try {
+      const j = JSON.parse(l) as { msg: string; time: number; seconds: number; index: number; clients: number };
+      if (j.msg !== 'round') continue;
+      out.push({ pushStartMs: j.time - j.seconds * 1000, endMs: j.time, index: j.index, clients: j.clients });
+    } catch { /* not JSON */ }
+  }
+  return out;
+}
+
+/** @brief Sizes of the content chunks (index -> bytes), to match a seq with a server round. */
+export function contentSizes(dir = path.join(ROOT, 'assets/sample')): number[] {
+  return readdirSync(dir).filter((f) => /_\d+\.mkv$/.test(f)).sort().map((f) => statSync(path.join(dir, f)).size);
+}
+
+/** @brief Warn/error messages of a set of logs, counted (evidence for the report). */
+export function warnings(logs: string[][]): Record<string, number> {
+  const count: Record<string, number> = {};
+  for (const log of logs) {
+    for (const l of log) {
+      if (!l.startsWith('{')) continue;
+      try {
+        const j = JSON.parse(l) as { level: number; msg: string; code?: string };
+        if (j.level >= 40) {
+          const key = `${j.level >= 50 ? 'ERROR' : 'WARN'} ${j.msg}${j.code ? ` [${j.code}]` : ''}`;
+          count[key] = (count[key] ?? 0) + 1;
+        }
+      } catch { /* plain line */ }
+    }
+  }
+  return count;
+}
