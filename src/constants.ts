@@ -54,7 +54,7 @@ export const DEFAULT_STRIPES = 2;
 /** Interval of the peer's one heartbeat timer, ms: heartbeats, expiry, repair scans. */
 export const HEARTBEAT_MS = 200;
 /** Silence after which a neighbour is declared dead, ms (a closed socket is detected at once). */
-export const HEARTBEAT_TIMEOUT_MS = 1_000;
+export const HEARTBEAT_TIMEOUT_MS = 1_500;
 /** Chunks each peer keeps in memory to serve re-subscriptions and repairs (60 s at 2 s). */
 export const BUFFER_CHUNKS = 30;
 /** Time a peer waits for the server's `10`/`00` answer on the data port, ms. */

@@ -70,6 +70,11 @@ export class Peer extends EventEmitter {
   bytesReceived = 0;
   recoveries = 0;
   lastRecoveryMs: number | null = null;
+  /** Failure -> new parent's SUBSCRIBED, last and worst, ms. */
+  lastReattachMs: number | null = null;
+  maxReattachMs = 0;
+  /** Worst failure -> first chunk from the new parent, ms. */
+  maxRecoveryMs = 0;
   readonly p2pPort: number;
   readonly httpPort: number;
   readonly stripes: number;
@@ -89,6 +94,9 @@ export class Peer extends EventEmitter {
   private periodEstMs: number;
   private lastRebalanceMs = 0;
   private slotAsking = false;
+  private publishTimer: NodeJS.Timeout | null = null;
+  private lastTickMs = Date.now();
+  private readonly periodSamples: number[] = [];
   private graceUntil = 0;
   private rates = { t: Date.now(), sent: 0, recv: 0, rateSent: 0, rateRecv: 0 };
   private serverBytes = 0;
@@ -124,10 +132,15 @@ export class Peer extends EventEmitter {
     this.link.on('chunk', (data: Buffer, ms: number) => this.onServerChunk(data, ms));
     this.store.on('stored', (chunk) => {
       this.relay.onStored(chunk);
-      // The period, learnt from the source's push times of consecutive chunks.
+      // The period: median of the source's push intervals of consecutive chunks (robust to
+      // the odd late push, which an average is not).
       const prev = this.store.get(chunk.seq - 1);
       const dt = prev ? chunk.originMs - prev.originMs : 0;
-      if (dt > 0 && dt < 10_000) this.periodEstMs = 0.8 * this.periodEstMs + 0.2 * dt;
+      if (dt > 0 && dt < 10_000) {
+        this.periodSamples.push(dt);
+        if (this.periodSamples.length > 15) this.periodSamples.shift();
+        this.periodEstMs = [...this.periodSamples].sort((a, b) => a - b)[this.periodSamples.length >> 1];
+      }
       this.opts.metrics?.chunksReceived.inc();
       this.emit('stored', chunk.seq);
     });
@@ -141,10 +154,16 @@ export class Peer extends EventEmitter {
     this.upstream.on('recovered', (ms: number) => {
       this.recoveries++;
       this.lastRecoveryMs = ms;
+      this.maxRecoveryMs = Math.max(this.maxRecoveryMs, ms);
       this.opts.metrics?.recoveries.inc();
       this.opts.metrics?.recoverySeconds.observe(ms / 1000);
     });
     this.upstream.on('lost', () => this.opts.metrics?.chunksLost.inc());
+    this.upstream.on('reattached', (ms: number) => {
+      this.lastReattachMs = ms;
+      this.maxReattachMs = Math.max(this.maxReattachMs, ms);
+      this.opts.log.info({ ms }, 'stripe re-attached to a new parent');
+    });
   }
 
   /** @brief Opens every listener, then joins the channel. */
@@ -240,7 +259,7 @@ export class Peer extends EventEmitter {
     this.state = 'member';
     this.graceUntil = Date.now() + C.COORDINATOR_GRACE_MS;
     this.opts.log.info({ epoch: this.membership.epoch, takeover: from !== null }, 'coordinator role taken');
-    this.publish();
+    this.publishNow();
     for (const s of this.pendingJoins) if (s.state === 'open') this.onJoin(s);
     this.pendingJoins.clear();
     if (this.direct) this.adoptRecentPushes();
@@ -263,8 +282,20 @@ export class Peer extends EventEmitter {
     this.slotAsking = false;
   }
 
-  /** Publishes the coordinator's view to itself and every member connected to it. */
+  /**
+   * Schedules one publication for all the changes of this turn of the event loop (a burst of
+   * failures or joins costs one VIEW per member, not one per change).
+   */
   private publish(): void {
+    if (this.publishTimer) return;
+    this.publishTimer = setTimeout(() => {
+      this.publishTimer = null;
+      if (this.membership && this.state !== 'closed') this.publishNow();
+    }, 0);
+  }
+
+  /** Publishes the coordinator's view to itself and every member connected to it. */
+  private publishNow(): void {
     const m = this.membership!;
     const view = m.toView(Math.max(this.store.maxSeq, m.maxReportedSeq()));
     this.applyView(view);
@@ -347,9 +378,12 @@ export class Peer extends EventEmitter {
     if (this.lastPush) {
       seq = this.lastPush.seq + 1;
     } else if (known >= 0) {
+      // The newest chunk's push time at the old source (originMs) dates it: count the
+      // periods since then (same clock on one machine, NTP-close across machines).
       const last = this.store.get(this.store.maxSeq);
-      const since = last ? ms - last.storedMs : this.periodEstMs;
-      seq = known + Math.max(1, Math.round(since / this.periodEstMs));
+      const since = last ? ms - last.originMs : this.periodEstMs;
+      seq = this.store.maxSeq + Math.max(1, Math.round(since / this.periodEstMs));
+      this.opts.log.info({ since, periodMs: this.periodEstMs, from: this.store.maxSeq, seq }, 'numbering resumed after a takeover');
     } else {
       seq = 0;
     }
@@ -431,6 +465,7 @@ export class Peer extends EventEmitter {
         return;
       case 'unsubscribe': return this.relay.unsubscribe(s.id, m.stripe);
       case 'refused': return this.upstream.onRefused(s.id, m.stripe);
+      case 'subscribed': return this.upstream.onSubscribed(s.id, m.stripe);
       case 'chunk':
         if (!this.upstream.accepts(s.id, m.seq)) {
           this.opts.log.warn({ code: 'UNEXPECTED_CHUNK', from: s.addr, seq: m.seq }, 'chunk from a peer that is neither our parent nor asked: dropped');
@@ -536,7 +571,11 @@ export class Peer extends EventEmitter {
   /** The single heartbeat: session liveness, coordinator duties, repair. */
   private tick(): void {
     const now = Date.now();
-    for (const s of [...this.allSessions]) s.tick(now);
+    // After a stall of our own event loop, the neighbours' bytes are still unread in the
+    // socket buffers: judging their silence now would declare live peers dead.
+    const stalled = now - this.lastTickMs > 3 * C.HEARTBEAT_MS;
+    this.lastTickMs = now;
+    for (const s of [...this.allSessions]) s.tick(now, stalled);
     const m = this.membership;
     if (m) {
       m.update(this.opts.ip, this.bytesSent, this.store.maxSeq, this.direct);
@@ -575,6 +614,7 @@ export class Peer extends EventEmitter {
     }
     this.state = 'closed';
     if (this.timer) clearInterval(this.timer);
+    if (this.publishTimer) clearTimeout(this.publishTimer);
     for (const s of [...this.allSessions]) s.close('leaving');
     await new Promise<void>((r) => (this.p2pServer ? this.p2pServer.close(() => r()) : r()));
     await this.link.close();
@@ -603,7 +643,8 @@ export class Peer extends EventEmitter {
       corrupt: this.store.corrupt, pending,
       played: this.opts.player?.played ?? 0, stalls: this.opts.player?.stalls ?? 0,
       diskErrors: this.store.diskErrors, lastDiskError: this.store.lastDiskError,
-      recoveries: this.recoveries, lastRecoveryMs: this.lastRecoveryMs,
+      recoveries: this.recoveries, lastRecoveryMs: this.lastRecoveryMs, maxRecoveryMs: this.maxRecoveryMs,
+      lastReattachMs: this.lastReattachMs, maxReattachMs: this.maxReattachMs,
       workerFailures: this.pool.workerFailures,
       members: (view?.members ?? []).map((m) => ({ id: m.id, ip: m.id, p2pPort: m.p2pPort, httpPort: m.httpPort, slots: m.slots })),
     };

@@ -70,6 +70,7 @@ export class Relay {
       start = newest ?? this.nextInStripe(this.opts.store.maxSeq + 1, stripe, K);
     }
     child.cursors.set(stripe, start);
+    session.send({ type: 'subscribed', stripe, fromSeq: start });
     this.pump(child, stripe);
     return true;
   }

@@ -107,10 +107,11 @@ export class Session extends EventEmitter {
   /**
    * @brief Heartbeat and silence check, called by the owner's single timer.
    * @param now Current time, ms.
+   * @param stalled True when our own event loop was stalled: silence is not judged then.
    */
-  tick(now: number): void {
+  tick(now: number, stalled = false): void {
     if (this.state === 'closed') return;
-    if (now - this.lastRxMs > (this.opts.timeoutMs ?? HEARTBEAT_TIMEOUT_MS)) {
+    if (!stalled && now - this.lastRxMs > (this.opts.timeoutMs ?? HEARTBEAT_TIMEOUT_MS)) {
       this.close('PEER_TIMEOUT: silent past the heartbeat timeout');
       return;
     }

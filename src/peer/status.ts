@@ -81,6 +81,10 @@ export interface PeerStatus {
   /** @var PeerStatus::lastRecoveryMs
    * Duration of the last recovery, from orphaned to the first chunk of the new parent, ms (null before any). */
   recoveries: number; lastRecoveryMs: number | null;
+  /** Worst failure -> first chunk from the new parent, ms. */
+  maxRecoveryMs: number;
+  /** Failure -> a new parent accepted the stripe (SUBSCRIBED), last and worst, ms. */
+  lastReattachMs: number | null; maxReattachMs: number;
   /** Chunk tasks whose worker thread died (each retried once). */
   workerFailures: number;
   /** The members of the last view. */

@@ -22,8 +22,10 @@ import { FETCH_RETRY_MS, FETCH_TRIES, SUBSCRIBE_RETRY_MS } from '../constants';
 /** Per-stripe upstream state. */
 interface StripeState {
   parent: string;
-  /** Time the stripe was orphaned (for the recovery figure), or 0. */
+  /** Time the stripe was orphaned (for the first-chunk recovery figure), or 0. */
   orphanedMs: number;
+  /** Time the stripe was orphaned, until a new parent accepts it (re-attach figure), or 0. */
+  detachedMs: number;
   /** Retry time of a refused or failed subscription, or 0. */
   retryAtMs: number;
   /** Highest sequence received in this stripe. */
@@ -40,7 +42,7 @@ export interface UpstreamOptions {
   members: () => string[];
 }
 
-/** Events: `recovered` (ms), `lost` (seq). */
+/** Events: `reattached` (ms, failure to a new parent's SUBSCRIBED), `recovered` (ms, failure to its first chunk), `lost` (seq). */
 export class Upstream extends EventEmitter {
   private stripes: StripeState[] = [];
   private K = 1;
@@ -60,7 +62,7 @@ export class Upstream extends EventEmitter {
     this.K = view.stripes;
     if (this.opts.store.firstSeq === null) this.opts.store.startAt(Math.max(0, view.liveSeq));
     for (let s = 0; s < view.stripes; s++) {
-      const st = (this.stripes[s] ??= { parent: '', orphanedMs: 0, retryAtMs: 0, lastSeq: -1 });
+      const st = (this.stripes[s] ??= { parent: '', orphanedMs: 0, detachedMs: 0, retryAtMs: 0, lastSeq: -1 });
       if (st.parent === parents[s]) continue;
       const old = st.parent;
       st.parent = parents[s];
@@ -97,6 +99,17 @@ export class Upstream extends EventEmitter {
     return this.stripes[seq % this.K]?.parent === from || this.fetches.get(seq)?.holder === from;
   }
 
+  /** @brief A parent accepted our subscription: the stripe is attached again. */
+  onSubscribed(from: string, stripe: number): void {
+    const st = this.stripes[stripe];
+    if (!st || st.parent !== from) return;
+    st.retryAtMs = 0;
+    if (st.detachedMs) {
+      this.emit('reattached', Date.now() - st.detachedMs);
+      st.detachedMs = 0;
+    }
+  }
+
   /** @brief A subscription was refused (no free slot yet): retry shortly. */
   onRefused(from: string, stripe: number): void {
     const st = this.stripes[stripe];
@@ -110,6 +123,7 @@ export class Upstream extends EventEmitter {
       if (st.parent !== id) continue;
       orphaned = true;
       if (!st.orphanedMs) st.orphanedMs = Date.now();
+      if (!st.detachedMs) st.detachedMs = Date.now();
       st.retryAtMs = Date.now() + SUBSCRIBE_RETRY_MS * 4;
     }
     if (orphaned) this.opts.coordinator()?.send({ type: 'suspect', id });

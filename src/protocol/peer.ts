@@ -27,6 +27,7 @@
  * - SUSPECT(12): id:str (my link to this peer died)
  * - BYE(13): reason:u8 (0 leaving)
  * - ANNOUNCE(14): seq:u32, sha256:32 bytes (the source's hash of a chunk)
+ * - SUBSCRIBED(15): stripe:u8, fromSeq:i32 (subscription accepted, the stripe flows from fromSeq)
  */
 import { relayError } from '../errors';
 import { MAX_CHUNK_BYTES } from '../constants';
@@ -45,7 +46,7 @@ export const MAX_STRIPES = 16;
 /** Message type codes. */
 export const MsgType = {
   HELLO: 1, JOIN: 2, REDIRECT: 3, VIEW: 4, HEARTBEAT: 5, SUBSCRIBE: 6, UNSUBSCRIBE: 7,
-  REFUSED: 8, CHUNK: 9, FETCH: 10, MISSING: 11, SUSPECT: 12, BYE: 13, ANNOUNCE: 14,
+  REFUSED: 8, CHUNK: 9, FETCH: 10, MISSING: 11, SUSPECT: 12, BYE: 13, ANNOUNCE: 14, SUBSCRIBED: 15,
 } as const;
 
 /** A member as carried in a VIEW. */
@@ -82,11 +83,12 @@ export type PeerMessage =
   | { type: 'missing'; seq: number }
   | { type: 'suspect'; id: string }
   | { type: 'bye'; reason: number }
-  | { type: 'announce'; seq: number; hash: Buffer };
+  | { type: 'announce'; seq: number; hash: Buffer }
+  | { type: 'subscribed'; stripe: number; fromSeq: number };
 
 const TYPE_OF: Record<PeerMessage['type'], number> = {
   hello: 1, join: 2, redirect: 3, view: 4, heartbeat: 5, subscribe: 6, unsubscribe: 7,
-  refused: 8, chunk: 9, fetch: 10, missing: 11, suspect: 12, bye: 13, announce: 14,
+  refused: 8, chunk: 9, fetch: 10, missing: 11, suspect: 12, bye: 13, announce: 14, subscribed: 15,
 };
 
 /** Appends fields to a growing byte list. */
@@ -183,7 +185,7 @@ export function encode(msg: PeerMessage): Buffer[] {
       }
       break;
     case 'heartbeat': w.i32(msg.maxSeq).f64(msg.sent).u8(msg.direct ? 1 : 0); break;
-    case 'subscribe': w.u8(msg.stripe).i32(msg.fromSeq); break;
+    case 'subscribe': case 'subscribed': w.u8(msg.stripe).i32(msg.fromSeq); break;
     case 'unsubscribe': w.u8(msg.stripe); break;
     case 'refused': w.u8(msg.stripe).u8(msg.reason); break;
     case 'chunk':
@@ -238,6 +240,7 @@ export function decode(type: number, body: Buffer): PeerMessage {
     case 12: msg = { type: 'suspect', id: r.str() }; break;
     case 13: msg = { type: 'bye', reason: r.u8() }; break;
     case 14: msg = { type: 'announce', seq: r.u32(), hash: r.bytes(32) }; break;
+    case 15: msg = { type: 'subscribed', stripe: r.u8(), fromSeq: r.i32() }; break;
     default: throw relayError('BAD_FRAME', `unknown message type ${type}`);
   }
   r.end();
