@@ -73,3 +73,9 @@ export const COORDINATOR_GRACE_MS = 3_000;
 export const SUBSCRIBE_RETRY_MS = 150;
 /** Default HTTP port of a peer's /status and /metrics (bound to the peer's own IP). */
 export const HTTP_PORT = 9093;
+/** Most simultaneous connections on a peer's P2P port (a flood is refused beyond it). */
+export const MAX_P2P_CONNECTIONS = 256;
+/** A restarted peer looks for its previous overlay only if it left it less than this ago, ms. */
+export const STATE_MAX_AGE_MS = 5 * 60_000;
+/** Server pushes a direct member keeps while not the source, to take the role over losslessly. */
+export const RECENT_PUSHES = 8;

@@ -24,30 +24,28 @@ import * as C from '../constants';
 
 /** Parsed flags of `relaytv peer`. */
 interface PeerFlags {
-  /** @var PeerFlags::ip
-   * `--ip`: this peer's own IP, also its id in the overlay. */
-  /** @var PeerFlags::server
-   * `--server host:port`: the streaming server (default 127.0.0.1 on the server port). */
-  /** @var PeerFlags::channel
-   * `--channel`: the channel to join, 0-9. */
-  /** @var PeerFlags::slots
-   * `--slots`: how many other peers may connect to this one, 0-64; asked on a terminal when missing. */
-  /** @var PeerFlags::dir
-   * `--dir`: chunk folder; `chunks-IP` in the working directory when missing (IP: the `--ip`). */
-  ip: string; server: { host: string; port: number }; channel: number; slots?: number; dir?: string;
-  /** @var PeerFlags::p2pPort
-   * `--p2p-port`: TCP port of the overlay listener. */
-  /** @var PeerFlags::httpPort
-   * `--http-port`: TCP port of /status and /metrics. */
-  /** @var PeerFlags::dataPort
-   * `--data-port`: TCP port the server pushes chunks to. */
-  /** @var PeerFlags::stripes
-   * `--stripes`: number of stripes of the forest, 1-8 (used when this peer coordinates). */
-  /** @var PeerFlags::player
-   * `--player`: auto|mpv|vlc|ffplay|null, or none for no player (every file kept). */
-  /** @var PeerFlags::tui
-   * False with `--no-tui`: no terminal screen even on a terminal. */
-  p2pPort: number; httpPort: number; dataPort: number; stripes: number; player: string; tui: boolean;
+  /** `--ip`: this peer's own IP, also its id in the overlay. */
+  ip: string;
+  /** `--server host:port`: the streaming server (default 127.0.0.1 on the server port). */
+  server: { host: string; port: number };
+  /** `--channel`: the channel to join, 0-9. */
+  channel: number;
+  /** `--slots`: how many other peers may connect to this one, 0-64; asked on a terminal when missing. */
+  slots?: number;
+  /** `--dir`: chunk folder; `chunks-IP` in the working directory when missing (IP: the `--ip`). */
+  dir?: string;
+  /** `--p2p-port`: TCP port of the overlay listener. */
+  p2pPort: number;
+  /** `--http-port`: TCP port of /status and /metrics. */
+  httpPort: number;
+  /** `--data-port`: TCP port the server pushes chunks to. */
+  dataPort: number;
+  /** `--stripes`: number of stripes of the forest, 1-8 (used when this peer coordinates). */
+  stripes: number;
+  /** `--player`: auto|mpv|vlc|ffplay|null, or none for no player (every file kept). */
+  player: string;
+  /** False with `--no-tui`: no terminal screen even on a terminal. */
+  tui: boolean;
 }
 
 /** @brief Registers `relaytv peer`. @param program The root command. */

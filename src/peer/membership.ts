@@ -126,15 +126,16 @@ export class Membership {
   /**
    * @brief The VIEW to publish.
    * @param liveSeq The coordinator's newest sequence (joiners start there).
+   * @param periodMs The chunk period as the coordinator measures it (default: the initial one).
    */
-  toView(liveSeq: number): ViewMessage {
+  toView(liveSeq: number, periodMs = this.opts.periodMs): ViewMessage {
     const list: WireMember[] = [this.self, ...this.members.values()].map(
       ({ id, p2pPort, httpPort, slots, home, direct, sent }) => ({ id, p2pPort, httpPort, slots, home, direct, sent }));
     const index = new Map(list.map((m, i) => [m.id, i]));
     const edges = this.placement.map((parents) =>
       [...parents].map(([c, p]) => [index.get(c)!, index.get(p)!] as [number, number]));
     return {
-      type: 'view', epoch: this.epoch, stripes: this.opts.stripes, periodMs: this.opts.periodMs,
+      type: 'view', epoch: this.epoch, stripes: this.opts.stripes, periodMs,
       liveSeq, coordinator: this.self.id, members: list, edges,
     };
   }

@@ -34,21 +34,35 @@ import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import type { PeerStatus } from './status';
 import { listPending } from '../player/folder';
+import { loadState, saveState, SavedState } from './state';
 
 /** Options of a peer. */
 export interface PeerOptions {
+  /** The peer's own IP: it listens there and makes its control connections from it. */
   ip: string;
+  /** Host of the streaming server's control port. */
   serverHost: string;
+  /** The streaming server's control port (6060). */
   serverPort: number;
+  /** Channel to watch (0-9). */
   channel: number;
+  /** Downstream slots: how many other peers may connect to this one (restriction 3). */
   slots: number;
+  /** Chunk folder. */
   dir: string;
+  /** Overlay port (the same on every peer by convention; default P2P_PORT). */
   p2pPort?: number;
+  /** /status and /metrics port (default HTTP_PORT). */
   httpPort?: number;
+  /** Port the server pushes to (9091 in the course). */
   dataPort?: number;
+  /** Stripes K of the forest when this peer founds the overlay. */
   stripes?: number;
+  /** Initial guess of the chunk period, ms (then learnt from the stream). */
   periodMs?: number;
+  /** Logger. */
   log: Logger;
+  /** Metrics (optional: tests run without). */
   metrics?: Metrics;
   /** Player figures, filled by the player child (if any). */
   player?: { played: number; stalls: number };
@@ -56,28 +70,43 @@ export interface PeerOptions {
 
 /** Events: `view` (ViewMessage), `stored` (seq). */
 export class Peer extends EventEmitter {
+  /** Verified chunks: ring buffer and disk. */
   readonly store: ChunkStore;
+  /** Our children and their cursors. */
   readonly relay: Relay;
+  /** Our parents, one per stripe, and the hole repair. */
   readonly upstream: Upstream;
+  /** The course's protocol: data port and control requests. */
   readonly link: ServerLink;
   /** Coordinator state, when this peer holds the role. */
   membership: Membership | null = null;
   /** The last view received or published. */
   view: ViewMessage | null = null;
+  /** True while the server pushes to this peer (it holds a direct slot). */
   direct = false;
+  /** Lifecycle state (see the report's state diagram). */
   state: 'starting' | 'joining' | 'member' | 'leaving' | 'closed' = 'starting';
+  /** Chunk bytes sent to children and to fetchers. */
   bytesSent = 0;
+  /** Chunk bytes received from the server and from peers. */
   bytesReceived = 0;
+  /** Stripes that got their first chunk from a new parent after a failure. */
   recoveries = 0;
+  /** Failure -> first chunk from the new parent, last one, ms. */
   lastRecoveryMs: number | null = null;
-  /** Failure -> new parent's SUBSCRIBED, last and worst, ms. */
+  /** Failure -> new parent's SUBSCRIBED, last one, ms. */
   lastReattachMs: number | null = null;
+  /** Failure -> new parent's SUBSCRIBED, worst one, ms. */
   maxReattachMs = 0;
   /** Worst failure -> first chunk from the new parent, ms. */
   maxRecoveryMs = 0;
+  /** Our overlay port. */
   readonly p2pPort: number;
+  /** Our /status and /metrics port. */
   readonly httpPort: number;
+  /** Stripes used when we found the overlay. */
   readonly stripes: number;
+  /** Worker pool for chunk hashing and writing. */
   readonly pool: ChunkPool;
   /** The session used to talk to each member (one per remote id). */
   private readonly sessions = new Map<string, Session>();
@@ -97,13 +126,17 @@ export class Peer extends EventEmitter {
   private publishTimer: NodeJS.Timeout | null = null;
   private lastTickMs = Date.now();
   private readonly periodSamples: number[] = [];
+  /** What a previous run left in the chunk folder (restart after a crash). */
+  private previous: SavedState = { members: [], lastSeq: -1, lastMs: 0 };
+  /** Since when a member holds the server slot while we, the coordinator, do not. */
+  private slotHeldElsewhereSince = 0;
   private graceUntil = 0;
   private rates = { t: Date.now(), sent: 0, recv: 0, rateSent: 0, rateRecv: 0 };
   private serverBytes = 0;
   /** Last server pushes seen while not the source (a direct member keeps them for takeover). */
   private recentPushes: { data: Buffer; ms: number }[] = [];
 
-  /** @param opts Addresses, channel, slots, folder, logger, metrics. */
+  /** @param opts Addresses, channel, slots, folder, logger, metrics (kept as `opts`). */
   constructor(readonly opts: PeerOptions) {
     super();
     this.p2pPort = opts.p2pPort ?? C.P2P_PORT;
@@ -169,8 +202,11 @@ export class Peer extends EventEmitter {
   /** @brief Opens every listener, then joins the channel. */
   async start(): Promise<void> {
     await this.store.init();
+    this.previous = await loadState(this.opts.dir, this.opts.ip);
+    if (this.previous.lastSeq >= 0) this.opts.log.info({ lastSeq: this.previous.lastSeq, members: this.previous.members.length }, 'previous run found in the chunk folder');
     await this.link.listen();
     this.p2pServer = net.createServer((sock) => this.accept(sock));
+    this.p2pServer.maxConnections = C.MAX_P2P_CONNECTIONS;
     await new Promise<void>((resolve, reject) => {
       this.p2pServer!.once('error', reject);
       this.p2pServer!.listen(this.p2pPort, this.opts.ip, () => resolve());
@@ -193,8 +229,12 @@ export class Peer extends EventEmitter {
         this.direct = answer === 'ok';
         const listed = (await this.link.list()).filter((ip) => ip !== this.opts.ip);
         this.opts.log.info({ answer, listed }, 'server answered the join');
-        if (this.direct && listed.length === 0) return this.becomeCoordinator(null);
-        if (await this.joinVia(listed)) return;
+        // A restarted peer first looks for the overlay it was in (its last view, saved in
+        // the chunk folder): founding a second one beside it would split the channel.
+        const recent = Date.now() - this.previous.lastMs < C.STATE_MAX_AGE_MS;
+        const before = recent ? this.previous.members.filter((ip) => !listed.includes(ip)).slice(0, 4) : [];
+        if (await this.joinVia([...listed, ...before])) return;
+        if (this.direct) return this.becomeCoordinator(null);
       } catch (err) {
         this.opts.log.warn({ err: (err as Error).message }, 'join failed; retrying');
       }
@@ -256,6 +296,7 @@ export class Peer extends EventEmitter {
       : new Membership({ self, stripes: this.stripes, periodMs: this.periodEstMs });
     this.membership.self.maxSeq = this.store.maxSeq;
     this.coordinatorId = this.opts.ip;
+    this.upstream.reset();
     this.state = 'member';
     this.graceUntil = Date.now() + C.COORDINATOR_GRACE_MS;
     this.opts.log.info({ epoch: this.membership.epoch, takeover: from !== null }, 'coordinator role taken');
@@ -297,7 +338,7 @@ export class Peer extends EventEmitter {
   /** Publishes the coordinator's view to itself and every member connected to it. */
   private publishNow(): void {
     const m = this.membership!;
-    const view = m.toView(Math.max(this.store.maxSeq, m.maxReportedSeq()));
+    const view = m.toView(Math.max(this.store.maxSeq, m.maxReportedSeq()), Math.round(this.periodEstMs));
     this.applyView(view);
     for (const id of m.members.keys()) this.sessions.get(id)?.send(view);
   }
@@ -305,6 +346,7 @@ export class Peer extends EventEmitter {
   private applyView(view: ViewMessage): void {
     if (this.view && view.epoch <= this.view.epoch && view.coordinator === this.view.coordinator) return;
     this.view = view;
+    if (this.periodSamples.length === 0 && view.periodMs > 0) this.periodEstMs = view.periodMs;
     const me = view.members.findIndex((m) => m.id === this.opts.ip);
     if (me < 0) {
       this.opts.log.warn({ epoch: view.epoch }, 'not in the view: rejoining');
@@ -320,6 +362,7 @@ export class Peer extends EventEmitter {
     const parents: string[] = [];
     for (let s = 0; s < view.stripes; s++) parents.push(this.parentIn(view, this.opts.ip, s));
     if (this.coordinatorId !== this.opts.ip) this.upstream.apply(view, parents);
+    void saveState(this.opts.dir, { members: view.members.map((m) => m.id), lastSeq: this.store.maxSeq, ms: Date.now() });
     this.emit('view', view);
   }
 
@@ -336,7 +379,7 @@ export class Peer extends EventEmitter {
     this.opts.metrics?.receivedBytes.inc({ peer: 'server' }, data.length);
     if (!this.isCoordinator) {
       this.recentPushes.push({ data, ms });
-      if (this.recentPushes.length > 3) this.recentPushes.shift();
+      if (this.recentPushes.length > C.RECENT_PUSHES) this.recentPushes.shift();
       return;
     }
     this.sourceChunk(this.nextSourceSeq(ms), data, ms);
@@ -352,7 +395,8 @@ export class Peer extends EventEmitter {
   /**
    * A direct member taking the source role over maps the pushes it already holds onto the
    * stream by hash: a push whose hash is a stored chunk gives the numbering; the pushes after
-   * it are the chunks the old source never relayed, and are injected under the next numbers.
+   * it are the chunks the old source never relayed, and are injected under the next numbers
+   * (numbered by elapsed periods when none matched).
    */
   private adoptRecentPushes(): void {
     const pushes = this.recentPushes;
@@ -362,7 +406,7 @@ export class Peer extends EventEmitter {
     for (const p of pushes) {
       const seq = known.get(createHash('sha256').update(p.data).digest('hex'));
       if (seq !== undefined) this.lastPush = { seq, ms: p.ms };
-      else if (this.lastPush) this.sourceChunk(this.nextSourceSeq(p.ms), p.data, p.ms);
+      else this.sourceChunk(this.nextSourceSeq(p.ms), p.data, p.ms); // newer than the stream
     }
   }
 
@@ -384,6 +428,9 @@ export class Peer extends EventEmitter {
       const since = last ? ms - last.originMs : this.periodEstMs;
       seq = this.store.maxSeq + Math.max(1, Math.round(since / this.periodEstMs));
       this.opts.log.info({ since, periodMs: this.periodEstMs, from: this.store.maxSeq, seq }, 'numbering resumed after a takeover');
+    } else if (this.previous.lastSeq >= 0) {
+      // Our own earlier run (a restart): continue its numbering, never reuse a file name.
+      seq = this.previous.lastSeq + Math.max(1, Math.round((ms - this.previous.lastMs) / this.periodEstMs));
     } else {
       seq = 0;
     }
@@ -506,7 +553,7 @@ export class Peer extends EventEmitter {
     });
     this.opts.log.info({ member: hello.id, slots: hello.slots, epoch: this.membership.epoch }, changed ? 'member joined' : 'member reconnected');
     if (changed) this.publish();
-    else s.send(this.membership.toView(this.store.maxSeq));
+    else s.send(this.membership.toView(this.store.maxSeq, Math.round(this.periodEstMs)));
   }
 
   private onSuspect(reporter: string, suspect: string): void {
@@ -568,6 +615,22 @@ export class Peer extends EventEmitter {
     })();
   }
 
+  /**
+   * We coordinate without the server slot while member `holder` has it (it restarted and got
+   * it back before us): hand the role over. BYE makes every member elect the next coordinator,
+   * direct members first, i.e. `holder`; we join it as a plain member.
+   */
+  private abdicate(holder: string): void {
+    this.opts.log.warn({ holder }, 'a member holds the server slot: handing the coordinator role over');
+    const members = [...this.membership!.members.keys()];
+    this.membership = null;
+    this.slotHeldElsewhereSince = 0;
+    for (const id of members) this.sessions.get(id)?.send({ type: 'bye', reason: 1 });
+    this.coordinatorId = holder;
+    this.state = 'joining';
+    void this.joinVia([holder]).then((ok) => { if (!ok && this.state === 'joining') void this.joinLoop(); });
+  }
+
   /** The single heartbeat: session liveness, coordinator duties, repair. */
   private tick(): void {
     const now = Date.now();
@@ -579,6 +642,9 @@ export class Peer extends EventEmitter {
     const m = this.membership;
     if (m) {
       m.update(this.opts.ip, this.bytesSent, this.store.maxSeq, this.direct);
+      const holder = this.direct ? undefined : [...m.members.values()].find((x) => x.direct);
+      this.slotHeldElsewhereSince = holder ? this.slotHeldElsewhereSince || now : 0;
+      if (holder && now - this.slotHeldElsewhereSince >= 2 * C.HEARTBEAT_MS) return this.abdicate(holder.id);
       if (now > this.graceUntil && this.graceUntil > 0) {
         this.graceUntil = 0;
         let changed = false;

@@ -30,57 +30,50 @@ export interface PeerStatus {
   role: 'source' | 'relay';
   /** "IP:port" of the coordinator. */
   coordinator: string | null;
-  /** @var PeerStatus::epoch
-   * Epoch of the last membership view this peer holds (0 before any). */
-  /** @var PeerStatus::slots
-   * Downstream slots (restriction 3), set once at start. */
-  /** @var PeerStatus::p2pPort
-   * TCP port of the P2P listener. */
-  /** @var PeerStatus::httpPort
-   * TCP port of this HTTP endpoint. */
-  epoch: number; slots: number; p2pPort: number; httpPort: number;
+  /** Epoch of the last membership view this peer holds (0 before any). */
+  epoch: number;
+  /** Downstream slots (restriction 3), set once at start. */
+  slots: number;
+  /** TCP port of the P2P listener. */
+  p2pPort: number;
+  /** TCP port of this HTTP endpoint. */
+  httpPort: number;
   /** Who sends to this peer (the server appears as "IP:port" of its push source). */
   upstream: LinkStatus[];
   /** Everyone this peer sends to. */
   downstream: LinkStatus[];
-  /** @var PeerStatus::bytesSent
-   * Chunk bytes sent to other peers since start. */
-  /** @var PeerStatus::bytesReceived
-   * Chunk bytes received since start, from peers and from the server's pushes. */
-  bytesSent: number; bytesReceived: number;
+  /** Chunk bytes sent to other peers since start. */
+  bytesSent: number;
+  /** Chunk bytes received since start, from peers and from the server's pushes. */
+  bytesReceived: number;
   /** Bytes/s over the last few seconds. */
   rateSent: number; rateReceived: number;
-  /** @var PeerStatus::lastSeq
-   * Highest sequence stored, or null before the first chunk. */
-  /** @var PeerStatus::firstSeq
-   * First sequence stored since this peer joined (its join point), or null before. */
-  lastSeq: number | null; firstSeq: number | null;
-  /** @var PeerStatus::chunksReceived
-   * Chunks verified and stored. */
-  /** @var PeerStatus::chunksLost
-   * Sequences given up as lost. */
-  /** @var PeerStatus::duplicates
-   * Chunks dropped as already stored or in flight. */
-  /** @var PeerStatus::corrupt
-   * Chunks dropped because their hash did not match the announced one. */
-  chunksReceived: number; chunksLost: number; duplicates: number; corrupt: number;
+  /** Highest sequence stored, or null before the first chunk. */
+  lastSeq: number | null;
+  /** First sequence stored since this peer joined (its join point), or null before. */
+  firstSeq: number | null;
+  /** Chunks verified and stored. */
+  chunksReceived: number;
+  /** Sequences given up as lost. */
+  chunksLost: number;
+  /** Chunks dropped as already stored or in flight. */
+  duplicates: number;
+  /** Chunks dropped because their hash did not match the announced one. */
+  corrupt: number;
   /** Files waiting to be shown, in play order. */
   pending: string[];
-  /** @var PeerStatus::played
-   * Chunks the player has shown and deleted (0 without a player). */
-  /** @var PeerStatus::stalls
-   * Times playback ran dry waiting for the next chunk (0 without a player). */
-  played: number; stalls: number;
-  /** @var PeerStatus::diskErrors
-   * Failed chunk writes (the chunks were still kept in memory and relayed). */
-  /** @var PeerStatus::lastDiskError
-   * Message of the last failed write ('' when none). */
-  diskErrors: number; lastDiskError: string;
-  /** @var PeerStatus::recoveries
-   * Times a stripe left without its parent received chunks again from its new parent. */
-  /** @var PeerStatus::lastRecoveryMs
-   * Duration of the last recovery, from orphaned to the first chunk of the new parent, ms (null before any). */
-  recoveries: number; lastRecoveryMs: number | null;
+  /** Chunks the player has shown and deleted (0 without a player). */
+  played: number;
+  /** Times playback ran dry waiting for the next chunk (0 without a player). */
+  stalls: number;
+  /** Failed chunk writes (the chunks were still kept in memory and relayed). */
+  diskErrors: number;
+  /** Message of the last failed write ('' when none). */
+  lastDiskError: string;
+  /** Times a stripe left without its parent received chunks again from its new parent. */
+  recoveries: number;
+  /** Duration of the last recovery, from orphaned to the first chunk of the new parent, ms (null before any). */
+  lastRecoveryMs: number | null;
   /** Worst failure -> first chunk from the new parent, ms. */
   maxRecoveryMs: number;
   /** Failure -> a new parent accepted the stripe (SUBSCRIBED), last and worst, ms. */

@@ -21,6 +21,7 @@ import { FETCH_RETRY_MS, FETCH_TRIES, SUBSCRIBE_RETRY_MS } from '../constants';
 
 /** Per-stripe upstream state. */
 interface StripeState {
+  /** Id of our parent in this stripe ('' when unplaced). */
   parent: string;
   /** Time the stripe was orphaned (for the first-chunk recovery figure), or 0. */
   orphanedMs: number;
@@ -34,11 +35,17 @@ interface StripeState {
 
 /** Options of the upstream. */
 export interface UpstreamOptions {
+  /** Our own id (IP). */
   selfId: string;
+  /** Our chunks (what we hold and what we miss). */
   store: ChunkStore;
+  /** Logger. */
   log: Logger;
+  /** Returns an open session to a member, dialing it if needed. */
   sessionTo: (id: string) => Promise<Session>;
+  /** The session to the coordinator, if open. */
   coordinator: () => Session | null;
+  /** Ids of the other live members (repair holders). */
   members: () => string[];
 }
 
@@ -69,6 +76,11 @@ export class Upstream extends EventEmitter {
       if (old) void this.opts.sessionTo(old).then((x) => x.send({ type: 'unsubscribe', stripe: s })).catch(() => undefined);
       if (st.parent) this.subscribe(s);
     }
+  }
+
+  /** @brief Forgets every parent (we became the root: the coordinator subscribes to nobody). */
+  reset(): void {
+    for (const st of this.stripes) { st.parent = ''; st.orphanedMs = 0; st.detachedMs = 0; st.retryAtMs = 0; }
   }
 
   /** @brief Our parents as (id, stripes). */
@@ -122,6 +134,7 @@ export class Upstream extends EventEmitter {
     for (const st of this.stripes) {
       if (st.parent !== id) continue;
       orphaned = true;
+      st.parent = ''; // a later view naming it again (it came back) subscribes afresh
       if (!st.orphanedMs) st.orphanedMs = Date.now();
       if (!st.detachedMs) st.detachedMs = Date.now();
       st.retryAtMs = Date.now() + SUBSCRIBE_RETRY_MS * 4;

@@ -51,21 +51,20 @@ export const MsgType = {
 
 /** A member as carried in a VIEW. */
 export interface WireMember {
-  /** @var WireMember::id
-   * Stable id of the member (its IP). */
-  /** @var WireMember::p2pPort
-   * TCP port of the member's P2P listener (u16). */
-  /** @var WireMember::httpPort
-   * TCP port of the member's HTTP (status/metrics) server (u16). */
-  /** @var WireMember::slots
-   * Downstream slots: most children edges the member accepts over all stripes (u16). */
-  /** @var WireMember::home
-   * Home stripe (interior there, leaf elsewhere), or -1 when the member has none (i8). */
-  /** @var WireMember::direct
-   * True when the member holds a server slot (the server pushes chunks to it directly). */
-  /** @var WireMember::sent
-   * Chunk bytes the member has sent to other peers so far, to children and FETCH answers (balance input; f64). */
-  id: string; p2pPort: number; httpPort: number; slots: number; home: number; direct: boolean; sent: number;
+  /** Stable id of the member (its IP). */
+  id: string;
+  /** TCP port of the member's P2P listener (u16). */
+  p2pPort: number;
+  /** TCP port of the member's HTTP (status/metrics) server (u16). */
+  httpPort: number;
+  /** Downstream slots: most children edges the member accepts over all stripes (u16). */
+  slots: number;
+  /** Home stripe (interior there, leaf elsewhere), or -1 when the member has none (i8). */
+  home: number;
+  /** True when the member holds a server slot (the server pushes chunks to it directly). */
+  direct: boolean;
+  /** Chunk bytes the member has sent to other peers so far, to children and FETCH answers (balance input; f64). */
+  sent: number;
 }
 
 /** Every P2P message, discriminated by `type`. */
