@@ -79,3 +79,7 @@ export const MAX_P2P_CONNECTIONS = 256;
 export const STATE_MAX_AGE_MS = 5 * 60_000;
 /** Server pushes a direct member keeps while not the source, to take the role over losslessly. */
 export const RECENT_PUSHES = 8;
+/** A source that got no push for this many periods asks the server for its slot again. */
+export const SILENT_SERVER_PERIODS = 4;
+/** Most simultaneous connections on the data port (the server opens one per push). */
+export const MAX_PUSH_CONNECTIONS = 64;

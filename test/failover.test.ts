@@ -135,6 +135,31 @@ test('SIGKILL of the coordinator with a second direct peer: nothing lost', { tim
   }
 });
 
+test('the direct peer crashes and is restarted at once (as PM2 does): one overlay, continuous numbering', { timeout: 240_000 }, async () => {
+  const net = await Testnet.start({ maxClients: 1, periodS: 0.5 });
+  try {
+    const all = [1, 2, 3, 4];
+    for (const k of all) await net.addPeer(k, 2);
+    await advance(net, all, 6);
+    const [source] = await find(net, all, (s) => s.role === 'source');
+    const old = net.peers.get(source)!;
+    net.signal(source, 'SIGKILL');
+    await old.exited;
+    await net.addPeer(source, 2); // same IP, same folder
+    await advance(net, all, 10);
+    const statuses = await Promise.all(all.map((k) => net.status(k)));
+    assert.equal(new Set(statuses.map((s) => s.coordinator)).size, 1, 'one overlay, one coordinator');
+    assert.equal(statuses.filter((s) => s.direct).length, 1, 'one peer holds the slot');
+    for (const k of all) {
+      const missing = gaps(await net.seqs(k));
+      assert.ok(missing.length <= 2, `peer ${k} lost ${missing.length} chunks: ${missing}`);
+      await assertContinuous(net, k);
+    }
+  } finally {
+    await net.stop();
+  }
+});
+
 test('chaos: random kills and joins; slots never exceeded, no survivor loses a chunk', { timeout: 300_000 }, async () => {
   const net = await Testnet.start({ maxClients: 1, periodS: 0.5 });
   try {

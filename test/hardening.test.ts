@@ -114,3 +114,26 @@ test('an unwritable chunk folder: clear error, the chunk is still kept and relay
     await fs.rm(dir, { recursive: true, force: true });
   }
 });
+
+test('the server restarted mid-stream: peers rejoin by themselves and the stream goes on', { timeout: 180_000 }, async () => {
+  const tn = await Testnet.start({ maxClients: 1, periodS: 0.5 });
+  try {
+    for (const k of [1, 2, 3]) await tn.addPeer(k, 2);
+    await tn.waitFor(async () => (await tn.seqs(3)).length >= 4, 60_000, 'peer 3 receiving');
+    await tn.killServer();
+    await new Promise((r) => setTimeout(r, 1500));
+    await tn.startServer();
+    const base = new Map<number, number>();
+    for (const k of [1, 2, 3]) base.set(k, Math.max(...(await tn.seqs(k))));
+    await tn.waitFor(async () => {
+      for (const k of [1, 2, 3]) if (Math.max(...(await tn.seqs(k))) < base.get(k)! + 6) return false;
+      return true;
+    }, 60_000, 'every peer receiving again after the restart');
+    const statuses = await Promise.all([1, 2, 3].map((k) => tn.status(k)));
+    assert.equal(statuses.filter((s) => s.direct).length, 1, 'one peer holds the slot again');
+    assert.equal(new Set(statuses.map((s) => s.coordinator)).size, 1, 'one overlay');
+    for (const k of [1, 2, 3]) assert.deepEqual(gaps(await tn.seqs(k)), [], `peer ${k}: numbering stays continuous`);
+  } finally {
+    await tn.stop();
+  }
+});

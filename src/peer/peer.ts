@@ -130,6 +130,8 @@ export class Peer extends EventEmitter {
   private previous: SavedState = { members: [], lastSeq: -1, lastMs: 0 };
   /** Since when a member holds the server slot while we, the coordinator, do not. */
   private slotHeldElsewhereSince = 0;
+  /** Time of the last server push (the source's watchdog), ms. */
+  private lastServerPushMs = 0;
   private graceUntil = 0;
   private rates = { t: Date.now(), sent: 0, recv: 0, rateSent: 0, rateRecv: 0 };
   private serverBytes = 0;
@@ -374,6 +376,7 @@ export class Peer extends EventEmitter {
 
   /** The server pushed a chunk: the source names it; other direct members ignore it. */
   private onServerChunk(data: Buffer, ms: number): void {
+    this.lastServerPushMs = ms;
     this.serverBytes += data.length;
     this.bytesReceived += data.length;
     this.opts.metrics?.receivedBytes.inc({ peer: 'server' }, data.length);
@@ -645,6 +648,15 @@ export class Peer extends EventEmitter {
       const holder = this.direct ? undefined : [...m.members.values()].find((x) => x.direct);
       this.slotHeldElsewhereSince = holder ? this.slotHeldElsewhereSince || now : 0;
       if (holder && now - this.slotHeldElsewhereSince >= 2 * C.HEARTBEAT_MS) return this.abdicate(holder.id);
+      // Watchdog: a source the server stopped pushing to (the server restarted and forgot its
+      // clients, or removed us) asks for its slot again.
+      const since = Math.max(this.lastServerPushMs, this.graceUntil - C.COORDINATOR_GRACE_MS);
+      if (this.direct && since > 0 && now - since > C.SILENT_SERVER_PERIODS * this.periodEstMs) {
+        this.opts.log.warn({ silentMs: now - since }, 'no push from the server: asking for the slot again');
+        this.direct = false;
+        this.lastServerPushMs = now;
+        void this.askForSlot();
+      }
       if (now > this.graceUntil && this.graceUntil > 0) {
         this.graceUntil = 0;
         let changed = false;

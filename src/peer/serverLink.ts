@@ -13,7 +13,7 @@ import net from 'node:net';
 import { EventEmitter } from 'node:events';
 import { sendControl } from '../server/client';
 import { parseCount, parseJoinAnswer, parseList } from '../protocol/control';
-import { CONTROL_TIMEOUT_MS, JOIN_ANSWER_TIMEOUT_MS, MAX_CHUNK_BYTES, REQUEST_TIMEOUT_MS } from '../constants';
+import { CONTROL_TIMEOUT_MS, JOIN_ANSWER_TIMEOUT_MS, MAX_CHUNK_BYTES, MAX_PUSH_CONNECTIONS, REQUEST_TIMEOUT_MS } from '../constants';
 import { relayError } from '../errors';
 import type { Logger } from '../log';
 
@@ -50,6 +50,7 @@ export class ServerLink extends EventEmitter {
   /** @brief Opens the data-port listener (before any join). */
   async listen(): Promise<void> {
     const server = net.createServer((sock) => this.onPush(sock));
+    server.maxConnections = MAX_PUSH_CONNECTIONS;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.opts.dataPort, this.opts.ip, () => resolve());

@@ -51,6 +51,8 @@ export class Testnet {
   server: Proc | null = null;
   readonly peers = new Map<number, Proc>();
   readonly tmp: string;
+  private serverArgs: string[] = [];
+  private readonly stoppedServers: Proc[] = [];
 
   private constructor(readonly opts: TestnetOptions, tmp: string) {
     const base = 20000 + Math.floor(Math.random() * 15000) * 2;
@@ -68,9 +70,24 @@ export class Testnet {
     const args = ['server', '--host', '127.0.0.1', '--port', String(net.serverPort), '--data-port', String(net.dataPort),
       '--channels', '1', '--max-clients', String(opts.maxClients ?? 1), '--period', String(opts.periodS ?? 0.5)];
     if (opts.content) args.push('--content', opts.content);
-    net.server = net.spawn(args);
-    await net.waitFor(() => net.server!.log.some((l) => l.includes('server listening')), 15_000, 'server start');
+    net.serverArgs = args;
+    await net.startServer();
     return net;
+  }
+
+  /** @brief Starts (or restarts) the server process with this testnet's arguments. */
+  async startServer(): Promise<void> {
+    const server = this.spawn(this.serverArgs);
+    this.server = server;
+    await this.waitFor(() => server.log.some((l) => l.includes('server listening')), 15_000, 'server start');
+  }
+
+  /** @brief Kills the server (SIGKILL): it forgets every client, as a crashed course server does. */
+  async killServer(): Promise<void> {
+    const server = this.server!;
+    server.child.kill('SIGKILL');
+    await server.exited;
+    this.stoppedServers.push(server);
   }
 
   /** @brief IP of peer k. */
@@ -131,7 +148,7 @@ export class Testnet {
 
   /** @brief Kills every process (SIGKILL) and removes every folder. */
   async stop(): Promise<void> {
-    const all = [...this.peers.values(), ...(this.server ? [this.server] : [])];
+    const all = [...this.peers.values(), ...(this.server ? [this.server] : []), ...this.stoppedServers];
     for (const p of all) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
     await Promise.all(all.map((p) => p.exited));
     await fs.rm(this.tmp, { recursive: true, force: true });
