@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fork, ChildProcess } from 'node:child_process';
 import readline from 'node:readline/promises';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { createLogger } from '../log';
 import { createMetrics } from '../metrics';
 import { Peer } from '../peer/peer';
@@ -21,6 +21,7 @@ import type { PeerStatus } from '../peer/status';
 import { startPeerScreen, PeerScreen } from '../tui/peerScreen';
 import { hostPort, intOption } from './options';
 import * as C from '../constants';
+import { relayError } from '../errors';
 
 /** Parsed flags of `relaytv peer`. */
 interface PeerFlags {
@@ -68,7 +69,7 @@ export function registerPeer(program: Command): void {
 
 /** @brief Asks for the slots on a terminal (restriction 3), or fails clearly. */
 async function askSlots(): Promise<number> {
-  if (!process.stdin.isTTY) throw new InvalidArgumentError('BAD_OPTION: --slots is required when stdin is not a terminal');
+  if (!process.stdin.isTTY) throw relayError('BAD_OPTION', '--slots is required when stdin is not a terminal');
   const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
   try {
     for (;;) {

@@ -12,6 +12,7 @@ import { Command } from 'commander';
 import { createLogger } from '../log';
 import { createMetrics } from '../metrics/index';
 import { relayError } from '../errors';
+import { intOption, secondsOption } from './options';
 import { SERVER_PORT, DATA_PORT, DEFAULT_PERIOD_S } from '../constants';
 import { StreamServer } from '../server/server';
 import { serveMetrics } from '../server/metrics-http';
@@ -23,27 +24,6 @@ import { serveMetrics } from '../server/metrics-http';
 export function defaultContentDir(): string {
   const candidates = [path.join(__dirname, '../../../assets/sample'), path.join(__dirname, '../../assets/sample')];
   return candidates.find((d) => fs.existsSync(d)) ?? candidates[0];
-}
-
-/**
- * @brief Parses an integer option within bounds.
- * @param name Option name for the error. @param min Lowest value. @param max Highest value.
- * @return A commander argument parser.
- * @throws RelayError BAD_OPTION.
- */
-export function intOption(name: string, min: number, max: number): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!/^\d+$/.test(v.trim()) || n < min || n > max) throw relayError('BAD_OPTION', `${name} must be an integer in ${min}..${max}, got '${v}'`);
-    return n;
-  };
-}
-
-/** @brief Parses --period (seconds, > 0, at most an hour). @param v Option text. */
-function periodOption(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0 || n > 3600) throw relayError('BAD_OPTION', `--period must be seconds in (0, 3600], got '${v}'`);
-  return n;
 }
 
 /** @brief Collects repeatable `--channel-content C=DIR`. @param v Option text. @param acc So far. */
@@ -86,7 +66,7 @@ export function registerServer(program: Command): void {
     .option('--data-port <n>', 'port clients listen on for pushes', intOption('--data-port', 1, 65535), DATA_PORT)
     .option('--channels <n>', 'number of channels (1..10)', intOption('--channels', 1, 10), 2)
     .option('--max-clients <n>', 'direct clients per channel', intOption('--max-clients', 0, 100000), 1)
-    .option('--period <s>', 'chunk period in seconds', periodOption, DEFAULT_PERIOD_S)
+    .option('--period <s>', 'chunk period in seconds', secondsOption('--period'), DEFAULT_PERIOD_S)
     .option('--content <dir>', 'folder of <name>_NNNNN.mkv chunks for every channel (default: embedded sample)')
     .option('--channel-content <c=dir>', 'folder for one channel (repeatable)', channelContentOption, new Map<number, string>())
     .option('--metrics-port <n>', 'serve GET /metrics on this port', intOption('--metrics-port', 0, 65535))

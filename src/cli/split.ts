@@ -3,15 +3,8 @@
  * @brief `relaytv split FILM --out DIR [--seconds 2]`: cuts a film into server chunk files.
  */
 import { Command } from 'commander';
-import { relayError } from '../errors';
+import { secondsOption } from './options';
 import { splitFilm } from '../content/split';
-
-/** @brief Parses --seconds. @param v Option text. @return Seconds > 0. */
-function secondsOption(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0 || n > 3600) throw relayError('BAD_OPTION', `--seconds must be in (0, 3600], got '${v}'`);
-  return n;
-}
 
 /** @brief Registers `relaytv split`. @param program The root command. */
 export function registerSplit(program: Command): void {
@@ -20,7 +13,7 @@ export function registerSplit(program: Command): void {
     .description('cut a film with ffmpeg into keyframe-aligned <name>_NNNNN.mkv chunks for the server')
     .argument('<film>', 'film file (any format ffmpeg reads)')
     .requiredOption('--out <dir>', 'output folder')
-    .option('--seconds <s>', 'seconds per chunk', secondsOption, 2)
+    .option('--seconds <s>', 'seconds per chunk', secondsOption('--seconds'), 2)
     .option('--name <name>', 'chunk base name (default: the film name)')
     .action(async (film: string, flags: { out: string; seconds: number; name?: string }) => {
       const names = await splitFilm({ film, outDir: flags.out, seconds: flags.seconds, name: flags.name });
