@@ -12,6 +12,7 @@
  * latency (file mtime - server push start), idealLatencyMs (server hop + max depth x one hop),
  * cpuPctPerPeer / rssMbPerPeer (/proc of the relaying peers; the source is reported apart).
  */
+import { scaleOnce } from './swarm-scale';
 import { ensureBuilt, writeResult, printTable, sleep, r } from './common';
 import { runOverlay, RunCtx } from './overlay';
 import { barChart, cdfChart, timelineChart } from './plot';
@@ -119,25 +120,17 @@ async function scale(a: Args): Promise<void> {
   const periodS = a.period ?? 2;
   const rows: Record<string, unknown>[] = [];
   for (const n of sizes) {
-    console.log(`[bench] scale: ${n} peers`);
+    console.log(`[bench] scale: ${n} peers (${Math.ceil(n / 50)} swarm processes)`);
     try {
-      const { figures, raw } = await runOverlay({
-        peers: n, periodS, durationS: a.duration ?? 30, startBatch: 8, pollMs: Math.max(1000, n * 15), minFreeMb: 2000, base: 10,
-      });
-      const { warnings: w, serverWarnings: sw, events: _e, lostSeqsSample: _l, ...rest } = figures as Record<string, unknown>;
-      rows.push({ size: n, ...rest, warnings: w, serverWarnings: sw });
-      cdfChart(`scale-${n}-latency-cdf.svg`, `scale ${n}: latency to each peer's disk`, [
-        { label: 'server push -> peer disk', values: raw.latencies }], 'ms');
+      rows.push({ size: n, ...(await scaleOnce(n, periodS, a.duration ?? 30)) });
     } catch (err) {
       rows.push({ size: n, error: (err as Error).message });
     }
     writeResult('scale', { scenario: 'scale', periodS, sizes: rows });
     await sleep(2000);
   }
-  const cols = ['size', 'peers', 'startupS', 'chunks', 'lost', 'roundsMissed', 'latencyP50Ms', 'latencyP99Ms', 'idealLatencyMs', 'maxDepth',
-    'jain', 'maxOverMean', 'duplicateRatio', 'cpuPctPerPeer', 'rssMbPerPeer', 'machineCpuPct', 'memAvailableMbAtEnd', 'stoppedEarly', 'error'];
   console.log('\n=== scale ===');
-  console.table(rows.map((x) => Object.fromEntries(cols.map((c) => [c, x[c] ?? '']))));
+  console.table(rows);
 }
 
 async function main(): Promise<void> {

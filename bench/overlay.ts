@@ -360,6 +360,10 @@ function analyze(a: AnalyzeIn): Record<string, unknown> {
     recoveries: recs.reduce((x, y) => x + y.n, 0),
     recoveryMsMax: recs.length ? Math.max(...recs.map((x) => x.ms)) : (statusRecMax || null),
     recoveryMsP50: recs.length ? percentile(recs.map((x) => x.ms), 50) : null,
+    // Failure -> a new parent accepted the orphaned stripe (SUBSCRIBED); the first chunk then
+    // follows at once when one was missed, or when the stripe's next chunk is produced.
+    reattachMsMax: Math.max(0, ...survivors.map((k) => final(k)?.maxReattachMs ?? 0)) || null,
+    recoveryFirstChunkMsMax: Math.max(0, ...survivors.map((k) => final(k)?.maxRecoveryMs ?? 0)) || null,
     jain: r(jain(vals), 4),
     maxOverMean: r(maxOverMean(vals), 3),
     jainRelaysOnly: r(jain(relaysOnly.map((x) => x.bytes)), 4),

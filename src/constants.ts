@@ -83,3 +83,12 @@ export const RECENT_PUSHES = 8;
 export const SILENT_SERVER_PERIODS = 4;
 /** Most simultaneous connections on the data port (the server opens one per push). */
 export const MAX_PUSH_CONNECTIONS = 64;
+/** A parent whose chunks trail the source by this many chunks of a stripe is slow. */
+export const LAG_CHUNKS = 3;
+/** ... for this many periods before the child asks to be moved (no flapping on one late chunk). */
+export const LAG_PERIODS = 2;
+/**
+ * Fault injection for tests (environment RELAYTV_FAULT_RELAY_DELAY_MS): every chunk this peer
+ * relays leaves that much later, making it a slow peer. 0 (unset) in normal use.
+ */
+export const FAULT_RELAY_DELAY_MS = Number(process.env.RELAYTV_FAULT_RELAY_DELAY_MS ?? 0) || 0;

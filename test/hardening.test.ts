@@ -137,3 +137,26 @@ test('the server restarted mid-stream: peers rejoin by themselves and the stream
     await tn.stop();
   }
 });
+
+test('a slow peer: its children notice the lag and move away; nothing is lost', { timeout: 180_000 }, async () => {
+  const tn = await Testnet.start({ maxClients: 1, periodS: 0.5 });
+  try {
+    await tn.addPeer(1, 2);
+    // Peer 2 relays every chunk 2 s late (4 periods): a slow uplink.
+    await tn.addPeer(2, 2, [], { RELAYTV_FAULT_RELAY_DELAY_MS: '2000' });
+    for (const k of [3, 4, 5, 6]) await tn.addPeer(k, 2);
+    await tn.waitFor(() => [...tn.peers.values()].some((p) => p.log.some((l) => /parent too slow/.test(l))), 60_000, 'a child to notice the slow parent');
+    // Once moved, every other peer keeps up with the source (within 2 chunks).
+    await tn.waitFor(async () => {
+      const live = (await tn.status(1)).lastSeq ?? 0;
+      for (const k of [3, 4, 5, 6]) {
+        const st = await tn.status(k);
+        if (st.upstream.some((u) => u.addr.startsWith(`${tn.ip(2)}:`)) || live - (st.lastSeq ?? -9) > 2) return false;
+      }
+      return true;
+    }, 60_000, 'the children of the slow peer to move away and catch up');
+    for (const k of [3, 4, 5, 6]) assert.deepEqual(gaps(await tn.seqs(k)), [], `peer ${k} lost chunks`);
+  } finally {
+    await tn.stop();
+  }
+});

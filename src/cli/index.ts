@@ -9,6 +9,7 @@ import { registerStatus } from './status';
 import { registerSplit } from './split';
 import { registerPlayer } from './player';
 import { registerDashboard } from './dashboard';
+import { registerSwarm } from './swarm';
 
 /**
  * @brief Builds the program with every subcommand.
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerSplit(program);
   registerPlayer(program);
   registerDashboard(program);
+  registerSwarm(program);
   return program;
 }
 

@@ -66,6 +66,8 @@ export interface PeerOptions {
   metrics?: Metrics;
   /** Player figures, filled by the player child (if any). */
   player?: { played: number; stalls: number };
+  /** A chunk pool shared with other peers of this process (`relaytv swarm`); owned otherwise. */
+  pool?: ChunkPool;
 }
 
 /** Events: `view` (ViewMessage), `stored` (seq). */
@@ -145,7 +147,7 @@ export class Peer extends EventEmitter {
     this.httpPort = opts.httpPort ?? C.HTTP_PORT;
     this.stripes = opts.stripes ?? C.DEFAULT_STRIPES;
     this.periodEstMs = opts.periodMs ?? C.DEFAULT_PERIOD_S * 1000;
-    this.pool = createChunkPool();
+    this.pool = opts.pool ?? createChunkPool();
     this.store = new ChunkStore({ dir: opts.dir, pool: this.pool });
     this.relay = new Relay({
       store: this.store, slots: () => this.opts.slots, stripes: () => this.view?.stripes ?? this.stripes,
@@ -509,7 +511,9 @@ export class Peer extends EventEmitter {
           this.applyView(m);
         }
         return;
-      case 'heartbeat': return this.membership?.update(s.id, m.sent, m.maxSeq, m.direct);
+      case 'heartbeat':
+        if (s.id === this.coordinatorId) this.upstream.liveSeq = Math.max(this.upstream.liveSeq, m.maxSeq);
+        return this.membership?.update(s.id, m.sent, m.maxSeq, m.direct);
       case 'subscribe':
         if (!this.relay.subscribe(s, m.stripe, m.fromSeq)) s.send({ type: 'refused', stripe: m.stripe, reason: 1 });
         return;
@@ -669,7 +673,7 @@ export class Peer extends EventEmitter {
         if (m.rebalance(avg, now)) this.publish();
       }
     }
-    this.upstream.tick(now);
+    this.upstream.tick(now, this.periodEstMs);
     const dt = (now - this.rates.t) / 1000;
     if (dt >= 2) {
       this.rates = {
@@ -696,7 +700,7 @@ export class Peer extends EventEmitter {
     for (const s of [...this.allSessions]) s.close('leaving');
     await new Promise<void>((r) => (this.p2pServer ? this.p2pServer.close(() => r()) : r()));
     await this.link.close();
-    await this.pool.destroy();
+    if (!this.opts.pool) await this.pool.destroy();
   }
 
   /** @brief The /status document. */

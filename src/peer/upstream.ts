@@ -17,7 +17,7 @@ import type { Session } from './session';
 import type { ChunkStore } from './store';
 import type { ViewMessage } from './membership';
 import type { Logger } from '../log';
-import { FETCH_RETRY_MS, FETCH_TRIES, SUBSCRIBE_RETRY_MS } from '../constants';
+import { FETCH_RETRY_MS, FETCH_TRIES, LAG_CHUNKS, LAG_PERIODS, SUBSCRIBE_RETRY_MS } from '../constants';
 
 /** Per-stripe upstream state. */
 interface StripeState {
@@ -29,6 +29,8 @@ interface StripeState {
   detachedMs: number;
   /** Retry time of a refused or failed subscription, or 0. */
   retryAtMs: number;
+  /** Since when the parent lags the source by LAG_CHUNKS of this stripe or more, or 0. */
+  laggingSinceMs: number;
   /** Highest sequence received in this stripe. */
   lastSeq: number;
 }
@@ -54,6 +56,8 @@ export class Upstream extends EventEmitter {
   private stripes: StripeState[] = [];
   private K = 1;
   private readonly fetches = new Map<number, { tries: number; atMs: number; holder: string }>();
+  /** Newest sequence the source has (from the coordinator's heartbeats), -1 when unknown. */
+  liveSeq = -1;
 
   /** @param opts Identity, store, dialer, coordinator and member lookups. */
   constructor(private readonly opts: UpstreamOptions) {
@@ -69,9 +73,10 @@ export class Upstream extends EventEmitter {
     this.K = view.stripes;
     if (this.opts.store.firstSeq === null) this.opts.store.startAt(Math.max(0, view.liveSeq));
     for (let s = 0; s < view.stripes; s++) {
-      const st = (this.stripes[s] ??= { parent: '', orphanedMs: 0, detachedMs: 0, retryAtMs: 0, lastSeq: -1 });
+      const st = (this.stripes[s] ??= { parent: '', orphanedMs: 0, detachedMs: 0, retryAtMs: 0, lastSeq: -1, laggingSinceMs: 0 });
       if (st.parent === parents[s]) continue;
       const old = st.parent;
+      st.laggingSinceMs = 0;
       st.parent = parents[s];
       if (old) void this.opts.sessionTo(old).then((x) => x.send({ type: 'unsubscribe', stripe: s })).catch(() => undefined);
       if (st.parent) this.subscribe(s);
@@ -149,9 +154,10 @@ export class Upstream extends EventEmitter {
   }
 
   /** @brief Retries subscriptions and runs the repair scan. */
-  tick(now: number): void {
+  tick(now: number, periodMs = 2000): void {
     this.stripes.forEach((st, s) => {
       if (st.parent && st.retryAtMs && now >= st.retryAtMs) this.subscribe(s);
+      this.checkLag(st, now, periodMs);
     });
     const store = this.opts.store;
     for (const seq of store.missing()) {
@@ -174,6 +180,25 @@ export class Upstream extends EventEmitter {
       this.fetches.set(seq, f);
       if (holder) void this.opts.sessionTo(holder).then((x) => x.send({ type: 'fetch', seq })).catch(() => { f.atMs = 0; });
     }
+  }
+
+  /**
+   * A slow parent (it relays, but late: its chunks trail the source by LAG_CHUNKS of the
+   * stripe for LAG_PERIODS periods) is reported like a dead one; the coordinator, which still
+   * hears it, moves us away from that edge.
+   */
+  private checkLag(st: StripeState, now: number, periodMs: number): void {
+    const coord = this.opts.coordinator()?.id;
+    const behind = st.lastSeq >= 0 && this.liveSeq - st.lastSeq >= LAG_CHUNKS * this.K;
+    if (!st.parent || st.parent === coord || !behind) {
+      st.laggingSinceMs = 0;
+      return;
+    }
+    st.laggingSinceMs ||= now;
+    if (now - st.laggingSinceMs < LAG_PERIODS * periodMs) return;
+    this.opts.log.warn({ parent: st.parent, lastSeq: st.lastSeq, liveSeq: this.liveSeq }, 'parent too slow: asking to be moved');
+    this.opts.coordinator()?.send({ type: 'suspect', id: st.parent });
+    st.laggingSinceMs = now; // ask again after another LAG_PERIODS if nothing changed
   }
 
   private holderFor(seq: number, tries: number): string | undefined {

@@ -11,17 +11,15 @@
  * Headless: `--vo=null --ao=null` still demuxes and decodes every frame.
  * Limitation: played entries stay in mpv's playlist (a short string each, ~4 MB per day).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PLAYER_START_TIMEOUT_MS } from '../constants';
-import { relayError } from '../errors';
-import { tailOf, type Backend, type BackendEvents, type BackendOptions } from './backend';
-import { connectUnix, stopChild } from './process';
+import type { Backend, BackendEvents, BackendOptions } from './backend';
+import { spawnControlled, stopChild } from './process';
 
 /** One reply or event line of mpv's JSON IPC. */
 interface MpvMessage {
@@ -69,32 +67,14 @@ export class MpvBackend extends EventEmitter<BackendEvents> implements Backend {
     const args = ['--idle=yes', '--keep-open=no', `--input-ipc-server=${this.socketPath}`, '--input-terminal=no',
       '--msg-level=all=error', '--force-window=no', '--prefetch-playlist=yes', '--title=relaytv'];
     if (this.opts.headless) args.push('--vo=null', '--ao=null');
-    const child = spawn(this.opts.binary ?? 'mpv', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.child = child;
-    const tail = tailOf(child.stderr);
-    const died = new Promise<string>((resolve) => {
-      child.once('error', (err) => resolve(err.message));
-      child.once('exit', (code, signal) => resolve(`mpv exited (code ${code}, signal ${signal}) ${tail()}`));
-    });
-    try {
-      this.sock = await connectUnix(this.socketPath, PLAYER_START_TIMEOUT_MS, died);
-    } catch (err) {
+    const { child, sock, died } = await spawnControlled('mpv', this.opts.binary ?? 'mpv', args, this.socketPath,
+      (line) => this.onLine(line)).catch(async (err: Error) => {
       await this.stop();
-      throw relayError('BACKEND_FAILED', `mpv did not open its IPC socket: ${(err as Error).message}`);
-    }
-    this.opts.log.info({ childPid: child.pid }, 'mpv started');
-    let buffered = '';
-    this.sock.setEncoding('utf8');
-    this.sock.on('data', (text: string) => {
-      buffered += text;
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        if (line.trim()) this.onLine(line);
-      }
+      throw err;
     });
-    this.sock.on('error', () => {}); // the child's exit handler reports the death
+    this.child = child;
+    this.sock = sock;
+    this.opts.log.info({ childPid: child.pid }, 'mpv started');
     void died.then((reason) => {
       if (this.child !== child) return;
       this.child = null;

@@ -8,7 +8,7 @@
  * entry is shown once a later one starts or VLC stops after it. VLC refuses to run as root.
  * Headless: `--vout=dummy --aout=dummy`. Not exercised by the test suite (no VLC in CI).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -16,10 +16,8 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PLAYER_START_TIMEOUT_MS } from '../constants';
-import { relayError } from '../errors';
-import { tailOf, type Backend, type BackendEvents, type BackendOptions } from './backend';
-import { connectUnix, stopChild } from './process';
+import type { Backend, BackendEvents, BackendOptions } from './backend';
+import { spawnControlled, stopChild } from './process';
 
 /** VLC controlled through its remote-control (rc) interface on a unix socket. */
 export class VlcBackend extends EventEmitter<BackendEvents> implements Backend {
@@ -50,29 +48,14 @@ export class VlcBackend extends EventEmitter<BackendEvents> implements Backend {
     const args = ['-I', 'rc', '--rc-unix', this.socketPath, '--rc-fake-tty', '--no-loop', '--no-repeat',
       '--no-video-title-show', '--quiet'];
     if (this.opts.headless) args.push('--vout=dummy', '--aout=dummy');
-    const child = spawn(this.opts.binary ?? 'cvlc', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.child = child;
-    const tail = tailOf(child.stderr);
-    const died = new Promise<string>((resolve) => {
-      child.once('error', (err) => resolve(err.message));
-      child.once('exit', (code, signal) => resolve(`vlc exited (code ${code}, signal ${signal}) ${tail()}`));
-    });
-    try {
-      this.sock = await connectUnix(this.socketPath, PLAYER_START_TIMEOUT_MS, died);
-    } catch (err) {
+    const { child, sock, died } = await spawnControlled('vlc', this.opts.binary ?? 'cvlc', args, this.socketPath,
+      (line) => this.onLine(line)).catch(async (err: Error) => {
       await this.stop();
-      throw relayError('BACKEND_FAILED', `vlc did not open its rc socket: ${(err as Error).message}`);
-    }
-    this.opts.log.info({ childPid: child.pid }, 'vlc started');
-    let buffered = '';
-    this.sock.setEncoding('utf8');
-    this.sock.on('data', (text: string) => {
-      buffered += text;
-      const lines = buffered.split(/\r?\n/);
-      buffered = lines.pop() ?? '';
-      for (const line of lines) this.onLine(line);
+      throw err;
     });
-    this.sock.on('error', () => {});
+    this.child = child;
+    this.sock = sock;
+    this.opts.log.info({ childPid: child.pid }, 'vlc started');
     void died.then((reason) => {
       if (this.child !== child) return;
       this.child = null;

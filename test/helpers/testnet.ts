@@ -105,11 +105,12 @@ export class Testnet {
    * @param k Peer number (1..).
    * @param slots Its slots.
    * @param extra More CLI flags.
+   * @param env More environment for this peer only (fault injection).
    */
-  async addPeer(k: number, slots = 2, extra: string[] = []): Promise<Proc> {
+  async addPeer(k: number, slots = 2, extra: string[] = [], env: Record<string, string> = {}): Promise<Proc> {
     const p = this.spawn(['peer', '--ip', this.ip(k), '--server', `127.0.0.1:${this.serverPort}`,
       '--data-port', String(this.dataPort), '--p2p-port', String(this.p2pPort), '--http-port', String(this.httpPort),
-      '--slots', String(slots), '--dir', this.dir(k), '--no-tui', ...extra]);
+      '--slots', String(slots), '--dir', this.dir(k), '--no-tui', ...extra], env);
     this.peers.set(k, p);
     await this.waitFor(() => p.log.some((l) => l.includes('peer started')), 15_000, `peer ${k} start`);
     return p;
@@ -154,10 +155,10 @@ export class Testnet {
     await fs.rm(this.tmp, { recursive: true, force: true });
   }
 
-  private spawn(args: string[]): Proc {
+  private spawn(args: string[], env: Record<string, string> = {}): Proc {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, RELAYTV_LOG: this.opts.logLevel ?? 'info', ...this.opts.env },
+      env: { ...process.env, RELAYTV_LOG: this.opts.logLevel ?? 'info', ...this.opts.env, ...env },
     });
     const log: string[] = [];
     const keep = (b: Buffer) => {
