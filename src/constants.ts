@@ -51,10 +51,12 @@ export const PLAYER_QUIT_TIMEOUT_MS = 2_000;
 
 /** Number of stripes K: chunk `seq` travels in stripe `seq mod K` (SplitStream). */
 export const DEFAULT_STRIPES = 2;
-/** Interval of the peer's one heartbeat timer, ms: heartbeats, expiry, repair scans. */
-export const HEARTBEAT_MS = 200;
+/** A connection quiet for this long gets a HEARTBEAT, ms. */
+export const HEARTBEAT_MS = 500;
+/** Period of the peer's one timer, ms: heartbeats due, silence checks, retries, repair scans. */
+export const TICK_MS = 250;
 /** Silence after which a neighbour is declared dead, ms (a closed socket is detected at once). */
-export const HEARTBEAT_TIMEOUT_MS = 1_500;
+export const HEARTBEAT_TIMEOUT_MS = 2_000;
 /** Chunks each peer keeps in memory to serve re-subscriptions and repairs (60 s at 2 s). */
 export const BUFFER_CHUNKS = 30;
 /** Time a peer waits for the server's `10`/`00` answer on the data port, ms. */
@@ -83,7 +85,7 @@ export const RECENT_PUSHES = 8;
 export const SILENT_SERVER_PERIODS = 4;
 /** Most simultaneous connections on the data port (the server opens one per push). */
 export const MAX_PUSH_CONNECTIONS = 64;
-/** A parent whose chunks trail the source by this many chunks of a stripe is slow. */
+/** A parent that holds this many chunks of a stripe it has not delivered to us yet is slow. */
 export const LAG_CHUNKS = 3;
 /** ... for this many periods before the child asks to be moved (no flapping on one late chunk). */
 export const LAG_PERIODS = 2;
@@ -92,3 +94,7 @@ export const LAG_PERIODS = 2;
  * relays leaves that much later, making it a slow peer. 0 (unset) in normal use.
  */
 export const FAULT_RELAY_DELAY_MS = Number(process.env.RELAYTV_FAULT_RELAY_DELAY_MS ?? 0) || 0;
+/** Least time between two VIEW publications, ms (a wave of joins is sent as one view). */
+export const PUBLISH_MIN_MS = 250;
+/** Least time between two saves of a peer's state file, ms. */
+export const STATE_SAVE_MS = 2_000;

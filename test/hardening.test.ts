@@ -142,8 +142,8 @@ test('a slow peer: its children notice the lag and move away; nothing is lost', 
   const tn = await Testnet.start({ maxClients: 1, periodS: 0.5 });
   try {
     await tn.addPeer(1, 2);
-    // Peer 2 relays every chunk 2 s late (4 periods): a slow uplink.
-    await tn.addPeer(2, 2, [], { RELAYTV_FAULT_RELAY_DELAY_MS: '2000' });
+    // Peer 2 relays every chunk 4 s late (8 periods): a slow uplink.
+    await tn.addPeer(2, 2, [], { RELAYTV_FAULT_RELAY_DELAY_MS: '4000' });
     for (const k of [3, 4, 5, 6]) await tn.addPeer(k, 2);
     await tn.waitFor(() => [...tn.peers.values()].some((p) => p.log.some((l) => /parent too slow/.test(l))), 60_000, 'a child to notice the slow parent');
     // Once moved, every other peer keeps up with the source (within 2 chunks).
@@ -156,6 +156,45 @@ test('a slow peer: its children notice the lag and move away; nothing is lost', 
       return true;
     }, 60_000, 'the children of the slow peer to move away and catch up');
     for (const k of [3, 4, 5, 6]) assert.deepEqual(gaps(await tn.seqs(k)), [], `peer ${k} lost chunks`);
+  } finally {
+    await tn.stop();
+  }
+});
+
+test('idle and flooding connections, a crashed worker, a folder gone bad: the peer keeps relaying', { timeout: 180_000 }, async () => {
+  const tn = await Testnet.start({ maxClients: 1, periodS: 0.5 });
+  try {
+    for (const k of [1, 2, 3, 4]) await tn.addPeer(k, 1); // slots 1: a chain, so every peer relays
+    await tn.waitFor(async () => (await tn.seqs(4)).length >= 3, 60_000, 'peer 4 receiving');
+    const victim = tn.ip(2);
+    const log = () => tn.peers.get(2)!.log.join('\n');
+    // An idle connection (never says HELLO) is cut; a flood beyond the cap is refused.
+    const idle = net.connect({ host: victim, port: tn.p2pPort, localAddress: '127.0.0.97' });
+    idle.on('error', () => undefined);
+    const flood: net.Socket[] = [];
+    for (let i = 0; i < 300; i++) {
+      const s = net.connect({ host: victim, port: tn.p2pPort, localAddress: '127.0.0.96' });
+      s.on('error', () => undefined);
+      flood.push(s);
+    }
+    await tn.waitFor(() => /no HELLO/.test(log()), 10_000, 'idle connections cut');
+    for (const s of flood) s.destroy();
+    idle.destroy();
+    // Two chunk workers crash on purpose (SIGUSR2): the pool replaces them.
+    tn.signal(2, 'SIGUSR2');
+    tn.signal(2, 'SIGUSR2');
+    await tn.waitFor(() => /worker was crashed/.test(log()), 10_000, 'worker crash logged');
+    // The chunk folder is replaced by a file: writes fail, the peer still relays from memory.
+    await fs.rm(tn.dir(2), { recursive: true, force: true });
+    await fs.writeFile(tn.dir(2), 'not a folder');
+    await tn.waitFor(() => /DIR_UNWRITABLE/.test(log()), 20_000, 'disk error logged');
+    const before = Math.max(...(await tn.seqs(4)));
+    await tn.waitFor(async () => Math.max(...(await tn.seqs(4))) >= before + 6, 30_000, 'the stream to go on downstream');
+    for (const k of [3, 4]) assert.deepEqual(gaps(await tn.seqs(k)), [], `peer ${k} lost chunks`);
+    const st = await tn.status(2);
+    assert.ok(st.diskErrors > 0);
+    assert.ok(st.downstream.length > 0 || (await tn.status(3)).upstream.length > 0);
+    assert.equal(tn.peers.get(2)!.child.exitCode, null, 'the peer is still running');
   } finally {
     await tn.stop();
   }

@@ -28,7 +28,7 @@ import { Relay } from './relay';
 import { Upstream } from './upstream';
 import { Membership, membershipFromView, ViewMessage, MemberInfo } from './membership';
 import { createChunkPool, sharedBuffer, ChunkPool } from './pool';
-import { MsgType, PeerMessage } from '../protocol/peer';
+import { encode, MsgType, PeerMessage } from '../protocol/peer';
 import * as C from '../constants';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
@@ -126,6 +126,8 @@ export class Peer extends EventEmitter {
   private lastRebalanceMs = 0;
   private slotAsking = false;
   private publishTimer: NodeJS.Timeout | null = null;
+  private lastPublishMs = 0;
+  private lastStateSaveMs = 0;
   private lastTickMs = Date.now();
   private readonly periodSamples: number[] = [];
   /** What a previous run left in the chunk folder (restart after a crash). */
@@ -161,6 +163,7 @@ export class Peer extends EventEmitter {
       sessionTo: (id) => this.sessionTo(id),
       coordinator: () => this.sessions.get(this.coordinatorId) ?? null,
       members: () => this.view?.members.map((m) => m.id).filter((id) => id !== opts.ip && !this.dead.has(id)) ?? [],
+      remoteMaxSeq: (id) => this.sessions.get(id)?.remoteMaxSeq ?? -1,
     });
     this.link = new ServerLink({
       ip: opts.ip, dataPort: opts.dataPort ?? C.DATA_PORT, serverHost: opts.serverHost,
@@ -216,7 +219,7 @@ export class Peer extends EventEmitter {
       this.p2pServer!.listen(this.p2pPort, this.opts.ip, () => resolve());
     });
     this.p2pServer.on('error', (err) => this.opts.log.error({ err: err.message }, 'p2p listener error'));
-    this.timer = setInterval(() => this.tick(), C.HEARTBEAT_MS);
+    this.timer = setInterval(() => this.tick(), C.TICK_MS);
     this.state = 'joining';
     void this.joinLoop();
   }
@@ -333,18 +336,23 @@ export class Peer extends EventEmitter {
    */
   private publish(): void {
     if (this.publishTimer) return;
+    // The first change goes out at once; changes that follow within PUBLISH_MIN_MS (a wave of
+    // joins) wait for the end of that window and go out together.
+    const delay = Math.max(0, this.lastPublishMs + C.PUBLISH_MIN_MS - Date.now());
     this.publishTimer = setTimeout(() => {
       this.publishTimer = null;
       if (this.membership && this.state !== 'closed') this.publishNow();
-    }, 0);
+    }, delay);
   }
 
   /** Publishes the coordinator's view to itself and every member connected to it. */
   private publishNow(): void {
     const m = this.membership!;
     const view = m.toView(Math.max(this.store.maxSeq, m.maxReportedSeq()), Math.round(this.periodEstMs));
+    this.lastPublishMs = Date.now();
     this.applyView(view);
-    for (const id of m.members.keys()) this.sessions.get(id)?.send(view);
+    const frame = encode(view); // encoded once for every member
+    for (const id of m.members.keys()) this.sessions.get(id)?.sendEncoded(frame);
   }
 
   private applyView(view: ViewMessage): void {
@@ -366,7 +374,10 @@ export class Peer extends EventEmitter {
     const parents: string[] = [];
     for (let s = 0; s < view.stripes; s++) parents.push(this.parentIn(view, this.opts.ip, s));
     if (this.coordinatorId !== this.opts.ip) this.upstream.apply(view, parents);
-    void saveState(this.opts.dir, { members: view.members.map((m) => m.id), lastSeq: this.store.maxSeq, ms: Date.now() });
+    if (Date.now() - this.lastStateSaveMs > C.STATE_SAVE_MS) {
+      this.lastStateSaveMs = Date.now();
+      void saveState(this.opts.dir, { members: view.members.map((m) => m.id), lastSeq: this.store.maxSeq, ms: Date.now() });
+    }
     this.emit('view', view);
   }
 
@@ -512,7 +523,6 @@ export class Peer extends EventEmitter {
         }
         return;
       case 'heartbeat':
-        if (s.id === this.coordinatorId) this.upstream.liveSeq = Math.max(this.upstream.liveSeq, m.maxSeq);
         return this.membership?.update(s.id, m.sent, m.maxSeq, m.direct);
       case 'subscribe':
         if (!this.relay.subscribe(s, m.stripe, m.fromSeq)) s.send({ type: 'refused', stripe: m.stripe, reason: 1 });
@@ -643,7 +653,7 @@ export class Peer extends EventEmitter {
     const now = Date.now();
     // After a stall of our own event loop, the neighbours' bytes are still unread in the
     // socket buffers: judging their silence now would declare live peers dead.
-    const stalled = now - this.lastTickMs > 3 * C.HEARTBEAT_MS;
+    const stalled = now - this.lastTickMs > 3 * C.TICK_MS;
     this.lastTickMs = now;
     for (const s of [...this.allSessions]) s.tick(now, stalled);
     const m = this.membership;
@@ -651,7 +661,7 @@ export class Peer extends EventEmitter {
       m.update(this.opts.ip, this.bytesSent, this.store.maxSeq, this.direct);
       const holder = this.direct ? undefined : [...m.members.values()].find((x) => x.direct);
       this.slotHeldElsewhereSince = holder ? this.slotHeldElsewhereSince || now : 0;
-      if (holder && now - this.slotHeldElsewhereSince >= 2 * C.HEARTBEAT_MS) return this.abdicate(holder.id);
+      if (holder && now - this.slotHeldElsewhereSince >= 2 * C.TICK_MS) return this.abdicate(holder.id);
       // Watchdog: a source the server stopped pushing to (the server restarted and forgot its
       // clients, or removed us) asks for its slot again.
       const since = Math.max(this.lastServerPushMs, this.graceUntil - C.COORDINATOR_GRACE_MS);

@@ -46,6 +46,8 @@ export class Session extends EventEmitter {
   state: 'handshake' | 'open' | 'closed' = 'handshake';
   /** Why the session closed. */
   closeReason = '';
+  /** Newest sequence the remote holds, from its HELLO and heartbeats (-1 when unknown). */
+  remoteMaxSeq = -1;
   /** Chunk data bytes sent on this session (CHUNK payloads only). */
   chunkBytesSent = 0;
   /** Chunk data bytes received on this session (CHUNK payloads only). */
@@ -99,6 +101,16 @@ export class Session extends EventEmitter {
     return ok;
   }
 
+  /**
+   * @brief Sends a frame already encoded (one VIEW encoded once for every member).
+   * @param parts The frame from `encode()`.
+   */
+  sendEncoded(parts: Buffer[]): void {
+    if (this.state === 'closed') return;
+    for (const p of parts) this.stream.write(p);
+    this.lastTxMs = this.now();
+  }
+
   /** @brief Bytes queued in the socket and not yet sent (slow-receiver signal). */
   get queuedBytes(): number {
     return (this.stream as Duplex & { writableLength?: number }).writableLength ?? 0;
@@ -111,7 +123,8 @@ export class Session extends EventEmitter {
    */
   tick(now: number, stalled = false): void {
     if (this.state === 'closed') return;
-    if (!stalled && now - this.lastRxMs > (this.opts.timeoutMs ?? HEARTBEAT_TIMEOUT_MS)) {
+    // The handshake has its own deadline (the dialer's and the acceptor's HELLO timers).
+    if (!stalled && this.state === 'open' && now - this.lastRxMs > (this.opts.timeoutMs ?? HEARTBEAT_TIMEOUT_MS)) {
       this.close('PEER_TIMEOUT: silent past the heartbeat timeout');
       return;
     }
@@ -157,12 +170,14 @@ export class Session extends EventEmitter {
       if (this.state === 'handshake') {
         if (msg.type !== 'hello') return this.close(`protocol violation: expected HELLO first, got ${msg.type}`);
         this.remote = msg;
+        this.remoteMaxSeq = msg.maxSeq;
         this.state = 'open';
         this.emit('open', msg);
         continue;
       }
       if (msg.type === 'hello') return this.close('protocol violation: second HELLO');
       if (msg.type === 'chunk') this.chunkBytesReceived += msg.data.byteLength;
+      if (msg.type === 'heartbeat') this.remoteMaxSeq = Math.max(this.remoteMaxSeq, msg.maxSeq);
       this.emit('message', msg);
     }
   }

@@ -49,6 +49,8 @@ export interface UpstreamOptions {
   coordinator: () => Session | null;
   /** Ids of the other live members (repair holders). */
   members: () => string[];
+  /** Newest sequence a neighbour holds, from its heartbeats (-1 when unknown). */
+  remoteMaxSeq: (id: string) => number;
 }
 
 /** Events: `reattached` (ms, failure to a new parent's SUBSCRIBED), `recovered` (ms, failure to its first chunk), `lost` (seq). */
@@ -56,8 +58,6 @@ export class Upstream extends EventEmitter {
   private stripes: StripeState[] = [];
   private K = 1;
   private readonly fetches = new Map<number, { tries: number; atMs: number; holder: string }>();
-  /** Newest sequence the source has (from the coordinator's heartbeats), -1 when unknown. */
-  liveSeq = -1;
 
   /** @param opts Identity, store, dialer, coordinator and member lookups. */
   constructor(private readonly opts: UpstreamOptions) {
@@ -157,7 +157,7 @@ export class Upstream extends EventEmitter {
   tick(now: number, periodMs = 2000): void {
     this.stripes.forEach((st, s) => {
       if (st.parent && st.retryAtMs && now >= st.retryAtMs) this.subscribe(s);
-      this.checkLag(st, now, periodMs);
+      this.checkLag(st, now, periodMs, st.parent ? this.opts.remoteMaxSeq(st.parent) : -1);
     });
     const store = this.opts.store;
     for (const seq of store.missing()) {
@@ -183,20 +183,20 @@ export class Upstream extends EventEmitter {
   }
 
   /**
-   * A slow parent (it relays, but late: its chunks trail the source by LAG_CHUNKS of the
-   * stripe for LAG_PERIODS periods) is reported like a dead one; the coordinator, which still
-   * hears it, moves us away from that edge.
+   * A slow parent (it holds chunks of the stripe but delivers them late: its own newest
+   * sequence, from its heartbeats, is LAG_CHUNKS chunks of the stripe ahead of what it gave us,
+   * for LAG_PERIODS periods) is reported; the coordinator, which still hears it, moves us away
+   * from that edge. A parent that is itself behind is not blamed: moving would not help.
    */
-  private checkLag(st: StripeState, now: number, periodMs: number): void {
-    const coord = this.opts.coordinator()?.id;
-    const behind = st.lastSeq >= 0 && this.liveSeq - st.lastSeq >= LAG_CHUNKS * this.K;
-    if (!st.parent || st.parent === coord || !behind) {
+  private checkLag(st: StripeState, now: number, periodMs: number, parentMaxSeq: number): void {
+    const ahead = st.lastSeq >= 0 && parentMaxSeq - st.lastSeq >= LAG_CHUNKS * this.K;
+    if (!st.parent || !ahead) {
       st.laggingSinceMs = 0;
       return;
     }
     st.laggingSinceMs ||= now;
     if (now - st.laggingSinceMs < LAG_PERIODS * periodMs) return;
-    this.opts.log.warn({ parent: st.parent, lastSeq: st.lastSeq, liveSeq: this.liveSeq }, 'parent too slow: asking to be moved');
+    this.opts.log.warn({ parent: st.parent, lastSeq: st.lastSeq, parentMaxSeq }, 'parent too slow: asking to be moved');
     this.opts.coordinator()?.send({ type: 'suspect', id: st.parent });
     st.laggingSinceMs = now; // ask again after another LAG_PERIODS if nothing changed
   }
