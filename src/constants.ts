@@ -91,7 +91,7 @@ export const LAG_CHUNKS = 3;
 export const LAG_PERIODS = 2;
 /**
  * Fault injection for tests (environment RELAYTV_FAULT_RELAY_DELAY_MS): every chunk this peer
- * relays leaves that much later, making it a slow peer. 0 (unset) in normal use.
+ * sends (relayed or fetched) leaves that much later, making it a slow peer. 0 (unset) in normal use.
  */
 export const FAULT_RELAY_DELAY_MS = Number(process.env.RELAYTV_FAULT_RELAY_DELAY_MS ?? 0) || 0;
 /** Least time between two VIEW publications, ms (a wave of joins is sent as one view). */

@@ -164,7 +164,7 @@ test('a slow peer: its children notice the lag and move away; nothing is lost', 
 test('idle and flooding connections, a crashed worker, a folder gone bad: the peer keeps relaying', { timeout: 180_000 }, async () => {
   const tn = await Testnet.start({ maxClients: 1, periodS: 0.5 });
   try {
-    for (const k of [1, 2, 3, 4]) await tn.addPeer(k, 1); // slots 1: a chain, so every peer relays
+    for (const k of [1, 2, 3, 4]) await tn.addPeer(k, 2);
     await tn.waitFor(async () => (await tn.seqs(4)).length >= 3, 60_000, 'peer 4 receiving');
     const victim = tn.ip(2);
     const log = () => tn.peers.get(2)!.log.join('\n');

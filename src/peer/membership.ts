@@ -42,6 +42,10 @@ export class Membership {
   placement: Placement = [];
   /** Broken edges reported by members, `parent>child` -> expiry time. */
   private readonly avoid = new Map<string, number>();
+  /** Members demoted to leaves (reported slow by several children) -> expiry time. */
+  private readonly demoted = new Map<string, number>();
+  /** Recent slowness reports: member -> reporters. */
+  private readonly slowReports = new Map<string, Set<string>>();
 
   /** @param opts Self, stripes, period, starting epoch. */
   constructor(private readonly opts: MembershipOptions) {
@@ -97,6 +101,15 @@ export class Membership {
    */
   avoidEdge(parent: string, child: string, now: number, ms: number): boolean {
     this.avoid.set(`${parent}>${child}`, now + ms);
+    // Two children blaming the same live parent: the parent cannot forward (a slow uplink);
+    // it is demoted to a leaf for `ms`, so its interior place goes to a member that can.
+    const reporters = this.slowReports.get(parent) ?? new Set<string>();
+    reporters.add(child);
+    this.slowReports.set(parent, reporters);
+    if (reporters.size >= 2 && parent !== this.self.id) {
+      this.demoted.set(parent, now + ms);
+      this.slowReports.delete(parent);
+    }
     return this.recompute();
   }
 
@@ -108,6 +121,8 @@ export class Membership {
    */
   rebalance(thresholdBytes: number, now: number): boolean {
     for (const [edge, until] of this.avoid) if (until <= now) this.avoid.delete(edge);
+    for (const [id, until] of this.demoted) if (until <= now) this.demoted.delete(id);
+    this.slowReports.clear();
     return this.recompute(thresholdBytes);
   }
 
@@ -143,7 +158,7 @@ export class Membership {
   private recompute(rebalanceBytes?: number): boolean {
     const next = place({
       root: toPlacement(this.self),
-      members: [...this.members.values()].map(toPlacement),
+      members: [...this.members.values()].map((m) => (this.demoted.has(m.id) ? { ...toPlacement(m), slots: 0 } : toPlacement(m))),
       stripes: this.opts.stripes,
       previous: this.placement,
       avoid: new Set(this.avoid.keys()),

@@ -128,6 +128,7 @@ export class Peer extends EventEmitter {
   private publishTimer: NodeJS.Timeout | null = null;
   private lastPublishMs = 0;
   private lastStateSaveMs = 0;
+  private stateDirty = false;
   private lastTickMs = Date.now();
   private readonly periodSamples: number[] = [];
   /** What a previous run left in the chunk folder (restart after a crash). */
@@ -142,9 +143,16 @@ export class Peer extends EventEmitter {
   /** Last server pushes seen while not the source (a direct member keeps them for takeover). */
   private recentPushes: { data: Buffer; ms: number }[] = [];
 
-  /** @param opts Addresses, channel, slots, folder, logger, metrics (kept as `opts`). */
-  constructor(readonly opts: PeerOptions) {
+  /** The options the peer was built with. */
+  readonly opts: PeerOptions;
+
+  /**
+   * @brief Builds a peer; nothing is opened before start().
+   * @param opts Addresses, channel, slots, folder, logger, metrics.
+   */
+  constructor(opts: PeerOptions) {
     super();
+    this.opts = opts;
     this.p2pPort = opts.p2pPort ?? C.P2P_PORT;
     this.httpPort = opts.httpPort ?? C.HTTP_PORT;
     this.stripes = opts.stripes ?? C.DEFAULT_STRIPES;
@@ -374,10 +382,8 @@ export class Peer extends EventEmitter {
     const parents: string[] = [];
     for (let s = 0; s < view.stripes; s++) parents.push(this.parentIn(view, this.opts.ip, s));
     if (this.coordinatorId !== this.opts.ip) this.upstream.apply(view, parents);
-    if (Date.now() - this.lastStateSaveMs > C.STATE_SAVE_MS) {
-      this.lastStateSaveMs = Date.now();
-      void saveState(this.opts.dir, { members: view.members.map((m) => m.id), lastSeq: this.store.maxSeq, ms: Date.now() });
-    }
+    this.stateDirty = true;
+    this.saveStateSoon();
     this.emit('view', view);
   }
 
@@ -648,6 +654,15 @@ export class Peer extends EventEmitter {
     void this.joinVia([holder]).then((ok) => { if (!ok && this.state === 'joining') void this.joinLoop(); });
   }
 
+  /** Saves the view's members for a restart, at most every STATE_SAVE_MS (the tick retries). */
+  private saveStateSoon(): void {
+    const now = Date.now();
+    if (!this.stateDirty || !this.view || now - this.lastStateSaveMs < C.STATE_SAVE_MS) return;
+    this.stateDirty = false;
+    this.lastStateSaveMs = now;
+    void saveState(this.opts.dir, { members: this.view.members.map((m) => m.id), lastSeq: this.store.maxSeq, ms: now });
+  }
+
   /** The single heartbeat: session liveness, coordinator duties, repair. */
   private tick(): void {
     const now = Date.now();
@@ -684,6 +699,7 @@ export class Peer extends EventEmitter {
       }
     }
     this.upstream.tick(now, this.periodEstMs);
+    this.saveStateSoon();
     const dt = (now - this.rates.t) / 1000;
     if (dt >= 2) {
       this.rates = {

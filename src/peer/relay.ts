@@ -10,7 +10,6 @@
  * edges (child, stripe) is refused, so distinct children never exceed `slots` either.
  */
 import type { Session } from './session';
-import { FAULT_RELAY_DELAY_MS } from '../constants';
 import type { ChunkStore, StoredChunk } from './store';
 
 /** One child connection and its stripes. */
@@ -112,9 +111,7 @@ export class Relay {
         if (store.has(seq)) break; // still being verified: wait for it, keep order
         continue;
       }
-      const msg = { type: 'chunk' as const, seq, hash: chunk.hash, originMs: chunk.originMs, data: chunk.data };
-      if (FAULT_RELAY_DELAY_MS > 0) setTimeout(() => child.session.send(msg), FAULT_RELAY_DELAY_MS);
-      else child.session.send(msg);
+      child.session.send({ type: 'chunk', seq, hash: chunk.hash, originMs: chunk.originMs, data: chunk.data });
       this.opts.onSent?.(child.session.id, chunk.data.byteLength);
       cursor = seq + K;
     }

@@ -11,7 +11,7 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { decode, encode, FrameDecoder, MsgType, PeerMessage } from '../protocol/peer';
-import { HEARTBEAT_MS, HEARTBEAT_TIMEOUT_MS } from '../constants';
+import { FAULT_RELAY_DELAY_MS, HEARTBEAT_MS, HEARTBEAT_TIMEOUT_MS } from '../constants';
 import { RelayError } from '../errors';
 
 /** What the remote said about itself in HELLO. */
@@ -54,6 +54,7 @@ export class Session extends EventEmitter {
   chunkBytesReceived = 0;
   /** True when we dialed. */
   readonly outbound: boolean;
+  private readonly delayed = new WeakSet<object>();
   private lastRxMs: number;
   private lastTxMs: number;
   private readonly decoder: FrameDecoder;
@@ -93,6 +94,12 @@ export class Session extends EventEmitter {
    */
   send(msg: PeerMessage): boolean {
     if (this.state === 'closed') return false;
+    if (msg.type === 'chunk' && FAULT_RELAY_DELAY_MS > 0 && !this.delayed.has(msg)) {
+      // Fault injection (tests only): a slow uplink, every chunk leaves late.
+      this.delayed.add(msg);
+      setTimeout(() => this.send(msg), FAULT_RELAY_DELAY_MS);
+      return true;
+    }
     const parts = encode(msg);
     let ok = true;
     for (const p of parts) ok = this.stream.write(p);

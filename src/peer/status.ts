@@ -15,7 +15,16 @@ export interface LinkStatus {
 
 /** A member as listed in the view. */
 export interface MemberStatus {
-  id: string; ip: string; p2pPort: number; httpPort: number; slots: number;
+  /** Member id (its IP). */
+  id: string;
+  /** Its IP address. */
+  ip: string;
+  /** Its P2P port. */
+  p2pPort: number;
+  /** Its HTTP port (/status, /metrics). */
+  httpPort: number;
+  /** How many others may connect to it (restriction 3). */
+  slots: number;
 }
 
 /** GET /status. */
@@ -46,8 +55,10 @@ export interface PeerStatus {
   bytesSent: number;
   /** Chunk bytes received since start, from peers and from the server's pushes. */
   bytesReceived: number;
-  /** Bytes/s over the last few seconds. */
-  rateSent: number; rateReceived: number;
+  /** Chunk bytes/s sent over the last few seconds. */
+  rateSent: number;
+  /** Chunk bytes/s received over the last few seconds. */
+  rateReceived: number;
   /** Highest sequence stored, or null before the first chunk. */
   lastSeq: number | null;
   /** First sequence stored since this peer joined (its join point), or null before. */
@@ -76,8 +87,10 @@ export interface PeerStatus {
   lastRecoveryMs: number | null;
   /** Worst failure -> first chunk from the new parent, ms. */
   maxRecoveryMs: number;
-  /** Failure -> a new parent accepted the stripe (SUBSCRIBED), last and worst, ms. */
-  lastReattachMs: number | null; maxReattachMs: number;
+  /** Failure -> a new parent accepted the stripe (SUBSCRIBED), last one, ms. */
+  lastReattachMs: number | null;
+  /** Failure -> a new parent accepted the stripe (SUBSCRIBED), worst one, ms. */
+  maxReattachMs: number;
   /** Chunk tasks whose worker thread died (each retried once). */
   workerFailures: number;
   /** The members of the last view. */
