@@ -106,7 +106,7 @@ export class Membership {
     const reporters = this.slowReports.get(parent) ?? new Set<string>();
     reporters.add(child);
     this.slowReports.set(parent, reporters);
-    if (reporters.size >= 2 && parent !== this.self.id) {
+    if (reporters.size >= 2 && parent !== this.self.id && this.spareAfterDemoting(parent) >= 0) {
       this.demoted.set(parent, now + ms);
       this.slowReports.delete(parent);
     }
@@ -124,6 +124,17 @@ export class Membership {
     for (const [id, until] of this.demoted) if (until <= now) this.demoted.delete(id);
     this.slowReports.clear();
     return this.recompute(thresholdBytes);
+  }
+
+  /**
+   * @brief Edges left over if `id` stopped forwarding: demoting it must not leave members
+   * unplaced (on a saturated machine every parent looks slow, and demoting them all would
+   * starve the forest).
+   */
+  private spareAfterDemoting(id: string): number {
+    let capacity = Math.max(this.self.slots, this.opts.stripes);
+    for (const m of this.members.values()) if (m.id !== id && !this.demoted.has(m.id)) capacity += m.slots;
+    return capacity - this.opts.stripes * this.members.size;
   }
 
   /** @brief Highest sequence any member reported. */
