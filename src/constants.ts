@@ -98,3 +98,9 @@ export const FAULT_RELAY_DELAY_MS = Number(process.env.RELAYTV_FAULT_RELAY_DELAY
 export const PUBLISH_MIN_MS = 250;
 /** Least time between two saves of a peer's state file, ms. */
 export const STATE_SAVE_MS = 2_000;
+/**
+ * Fault injection for tests (environment RELAYTV_FAULT_PARTITION, comma-separated peer ids):
+ * sessions with these peers go silent both ways after HELLO, as across a network partition
+ * that drops packets. Empty in normal use.
+ */
+export const FAULT_PARTITION = new Set((process.env.RELAYTV_FAULT_PARTITION ?? '').split(',').filter(Boolean));

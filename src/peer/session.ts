@@ -11,7 +11,7 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { decode, encode, FrameDecoder, MsgType, PeerMessage } from '../protocol/peer';
-import { FAULT_RELAY_DELAY_MS, HEARTBEAT_MS, HEARTBEAT_TIMEOUT_MS } from '../constants';
+import { FAULT_PARTITION, FAULT_RELAY_DELAY_MS, HEARTBEAT_MS, HEARTBEAT_TIMEOUT_MS } from '../constants';
 import { RelayError } from '../errors';
 
 /** What the remote said about itself in HELLO. */
@@ -93,7 +93,7 @@ export class Session extends EventEmitter {
    * @return false when the socket's buffer is above its high-water mark.
    */
   send(msg: PeerMessage): boolean {
-    if (this.state === 'closed') return false;
+    if (this.state === 'closed' || this.partitioned()) return false;
     if (msg.type === 'chunk' && FAULT_RELAY_DELAY_MS > 0 && !this.delayed.has(msg)) {
       // Fault injection (tests only): a slow uplink, every chunk leaves late.
       this.delayed.add(msg);
@@ -113,7 +113,7 @@ export class Session extends EventEmitter {
    * @param parts The frame from `encode()`.
    */
   sendEncoded(parts: Buffer[]): void {
-    if (this.state === 'closed') return;
+    if (this.state === 'closed' || this.partitioned()) return;
     for (const p of parts) this.stream.write(p);
     this.lastTxMs = this.now();
   }
@@ -155,8 +155,13 @@ export class Session extends EventEmitter {
     return this.state === 'closed';
   }
 
+  /** @brief Fault injection: a partitioned remote is silent both ways (tests only). */
+  private partitioned(): boolean {
+    return FAULT_PARTITION.size > 0 && this.remote !== null && FAULT_PARTITION.has(this.remote.id);
+  }
+
   private onData(buf: Buffer): void {
-    if (this.state === 'closed') return;
+    if (this.state === 'closed' || this.partitioned()) return;
     this.lastRxMs = this.now();
     let frames;
     try {

@@ -133,6 +133,23 @@ export class Testnet {
   }
 
   /**
+   * @brief Holes in peer k's folder once repairs had time to finish: a hole whose later
+   * neighbours just arrived is normal for a moment (the repair scan fetches it); one that
+   * stays for `ms` is a lost chunk.
+   * @param k Peer number.
+   * @param ms How long a hole may take to be repaired.
+   */
+  async settledGaps(k: number, ms = 10_000): Promise<number[]> {
+    const until = Date.now() + ms;
+    for (;;) {
+      const seqs = await this.seqs(k);
+      const missing = gaps(seqs.slice(0, Math.max(0, seqs.length - 4))); // the newest may be in flight
+      if (missing.length === 0 || Date.now() > until) return missing;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  /**
    * @brief Polls `cond` until true; throws with `what` after `ms`.
    * @param cond Condition (may be async).
    * @param ms Time budget.
