@@ -10,6 +10,7 @@
  * edges (child, stripe) is refused, so distinct children never exceed `slots` either.
  */
 import type { Session } from './session';
+import { nextInStripe } from './upstream';
 import type { ChunkStore, StoredChunk } from './store';
 
 /** One child connection and its stripes. */
@@ -67,7 +68,7 @@ export class Relay {
     if (start < 0) {
       // Live edge: the newest buffered chunk of this stripe, or the next one to come.
       const newest = this.opts.store.seqsFrom(0).filter((s) => s % K === stripe).pop();
-      start = newest ?? this.nextInStripe(this.opts.store.maxSeq + 1, stripe, K);
+      start = newest ?? nextInStripe(this.opts.store.maxSeq + 1, stripe, K);
     }
     child.cursors.set(stripe, start);
     session.send({ type: 'subscribed', stripe, fromSeq: start });
@@ -105,7 +106,7 @@ export class Relay {
     let cursor = child.cursors.get(stripe);
     if (cursor === undefined) return;
     const store = this.opts.store;
-    for (let seq = this.nextInStripe(cursor, stripe, K); seq <= store.maxSeq; seq += K) {
+    for (let seq = nextInStripe(cursor, stripe, K); seq <= store.maxSeq; seq += K) {
       const chunk = store.get(seq);
       if (!chunk) {
         if (store.has(seq)) break; // still being verified: wait for it, keep order
@@ -116,10 +117,5 @@ export class Relay {
       cursor = seq + K;
     }
     if (cursor !== undefined) child.cursors.set(stripe, Math.max(cursor, child.cursors.get(stripe)!));
-  }
-
-  private nextInStripe(from: number, stripe: number, K: number): number {
-    const r = ((from % K) + K) % K;
-    return from + ((stripe - r + K) % K);
   }
 }

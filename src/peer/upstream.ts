@@ -142,7 +142,6 @@ export class Upstream extends EventEmitter {
       st.parent = ''; // a later view naming it again (it came back) subscribes afresh
       if (!st.orphanedMs) st.orphanedMs = Date.now();
       if (!st.detachedMs) st.detachedMs = Date.now();
-      st.retryAtMs = Date.now() + SUBSCRIBE_RETRY_MS * 4;
     }
     if (orphaned) this.opts.coordinator()?.send({ type: 'suspect', id });
   }
