@@ -12,9 +12,9 @@ import { execSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ERROR_CODES } from '../src/errors';
+import { ERROR_CODES } from '../../src/errors';
 
-const root = path.resolve(__dirname, '..');
+const root = path.resolve(__dirname, '../..');
 let out = '';
 let warnings: string[] = [];
 

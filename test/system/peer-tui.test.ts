@@ -11,8 +11,8 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { Testnet, CLI, ROOT } from './helpers/testnet';
-import { until } from './helpers/demo';
+import { Testnet, CLI, ROOT } from '../helpers/testnet';
+import { until } from '../helpers/demo';
 
 /** @brief Runs tmux on our private socket. @param sock Socket name. @param args tmux arguments. */
 function tmux(sock: string, ...args: string[]): string {

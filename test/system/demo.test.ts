@@ -8,7 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Demo, PEER_IPS, until } from './helpers/demo';
+import { Demo, PEER_IPS, until } from '../helpers/demo';
 
 const APPS = ['relaytv-server', ...PEER_IPS.map((n) => `relaytv-peer-${n}`)];
 

@@ -8,8 +8,8 @@ import fc from 'fast-check';
 import {
   encodeRequest, parseRequest, encodeList, parseList, encodeCount, parseCount,
   JOIN_OK, JOIN_FULL, parseJoinAnswer, type ControlCode,
-} from '../src/protocol/control';
-import { RelayError } from '../src/errors';
+} from '../../src/protocol/control';
+import { RelayError } from '../../src/errors';
 
 /** Asserts `fn` throws a RelayError with `code`. */
 function throwsCode(fn: () => unknown, code: string): void {

@@ -10,7 +10,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { Testnet, gaps, ROOT, CLI } from './helpers/testnet';
+import { Testnet, gaps, ROOT, CLI } from '../helpers/testnet';
 
 const SAMPLE = path.join(ROOT, 'assets/sample');
 

@@ -6,9 +6,9 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { Duplex, PassThrough } from 'node:stream';
 import fc from 'fast-check';
-import { decode, encode, FrameDecoder, PeerMessage, MAX_FRAME_BYTES } from '../src/protocol/peer';
-import { RelayError } from '../src/errors';
-import { Session } from '../src/peer/session';
+import { decode, encode, FrameDecoder, PeerMessage, MAX_FRAME_BYTES } from '../../src/protocol/peer';
+import { RelayError } from '../../src/errors';
+import { Session } from '../../src/peer/session';
 
 const hash = Buffer.alloc(32, 7);
 const samples: PeerMessage[] = [

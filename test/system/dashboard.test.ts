@@ -13,11 +13,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { makeStatus, startFakePeer, type FakePeer } from './helpers/fakepeer';
-import { edges, share, sharePercent, summary } from '../src/tui/model';
-import type { PeerStatus } from '../src/tui/types';
+import { makeStatus, startFakePeer, type FakePeer } from '../helpers/fakepeer';
+import { edges, share, sharePercent, summary } from '../../src/tui/model';
+import type { PeerStatus } from '../../src/tui/types';
 
-const root = path.resolve(__dirname, '..');
+const root = path.resolve(__dirname, '../..');
 const socket = `relaytv-test-${process.pid}`;
 const base = 130 + (process.pid % 40) * 3;
 const ips = [base, base + 1, base + 2].map((n) => `127.0.0.${n}`);

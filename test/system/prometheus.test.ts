@@ -15,8 +15,8 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Demo, PEER_IPS, until } from './helpers/demo';
-import { ROOT, getJson } from './helpers/testnet';
+import { Demo, PEER_IPS, until } from '../helpers/demo';
+import { ROOT, getJson } from '../helpers/testnet';
 
 const CONFIG = path.join(ROOT, 'prometheus/prometheus.yml');
 const DASHBOARD = path.join(ROOT, 'grafana/relaytv-dashboard.json');

@@ -4,7 +4,7 @@
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { place, chooseHome, depths, childrenOf, Placement, PlacementMember } from '../src/peer/placement';
+import { place, chooseHome, depths, childrenOf, Placement, PlacementMember } from '../../src/peer/placement';
 
 const root: PlacementMember = { id: 'root', slots: 2, home: -1, sent: 0 };
 

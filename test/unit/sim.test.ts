@@ -4,10 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { jain, maxOverMean, percentile } from '../src/peer/fairness';
-import { EventHeap, rng } from '../sim/heap';
-import { simulate } from '../sim/engine';
-import { formatTable } from '../sim/report';
+import { jain, maxOverMean, percentile } from '../../src/peer/fairness';
+import { EventHeap, rng } from '../../sim/heap';
+import { simulate } from '../../sim/engine';
+import { formatTable } from '../../sim/report';
 
 test('jain: equal shares give 1, one holder gives 1/n, a known vector', () => {
   assert.equal(jain([5, 5, 5, 5]), 1);

@@ -9,8 +9,8 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
-import { splitFilm } from '../src/content/split';
-import { RelayError } from '../src/errors';
+import { splitFilm } from '../../src/content/split';
+import { RelayError } from '../../src/errors';
 
 const HAVE_FFMPEG = spawnSync('ffmpeg', ['-version']).status === 0 && spawnSync('ffprobe', ['-version']).status === 0;
 

@@ -10,10 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { Testnet, gaps } from './helpers/testnet';
-import { encode } from '../src/protocol/peer';
-import { createChunkPool, sharedBuffer } from '../src/peer/pool';
-import { ChunkStore } from '../src/peer/store';
+import { Testnet, gaps } from '../helpers/testnet';
+import { encode } from '../../src/protocol/peer';
+import { createChunkPool, sharedBuffer } from '../../src/peer/pool';
+import { ChunkStore } from '../../src/peer/store';
 
 /** Opens a TCP connection from `local` to host:port, writes `bytes`, resolves when closed. */
 function poke(host: string, port: number, local: string, bytes: Buffer[]): Promise<void> {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { Testnet, gaps, ROOT } from './helpers/testnet';
+import { Testnet, gaps, ROOT } from '../helpers/testnet';
 
 const SAMPLE = path.join(ROOT, 'assets/sample');
 let sampleIdx: Map<string, number> | null = null;

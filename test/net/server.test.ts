@@ -12,13 +12,13 @@ import http from 'node:http';
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import pino from 'pino';
-import { StreamServer, type StreamServerOptions } from '../src/server/server';
-import { sendControl } from '../src/server/client';
-import { parseList, parseCount, type ControlCode } from '../src/protocol/control';
-import { createMetrics } from '../src/metrics/index';
-import { metricsHandler } from '../src/server/metrics-http';
-import { defaultContentDir } from '../src/cli/server';
-import { DataPort, makeChunks, until } from './helpers/dataport';
+import { StreamServer, type StreamServerOptions } from '../../src/server/server';
+import { sendControl } from '../../src/server/client';
+import { parseList, parseCount, type ControlCode } from '../../src/protocol/control';
+import { createMetrics } from '../../src/metrics/index';
+import { metricsHandler } from '../../src/server/metrics-http';
+import { defaultContentDir } from '../../src/cli/server';
+import { DataPort, makeChunks, until } from '../helpers/dataport';
 
 const DATA_PORT = 19091;
 

@@ -12,9 +12,9 @@ import { spawn, fork, execFileSync, type ChildProcess } from 'node:child_process
 import { promises as fs, existsSync, mkdtempSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { chunkFileName, listPending } from '../src/player/folder';
+import { chunkFileName, listPending } from '../../src/player/folder';
 
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = path.resolve(__dirname, '../..');
 const ENTRY = `require(${JSON.stringify(path.join(ROOT, 'src/cli/index.ts'))}).main(['node', 'relaytv', ...process.argv.slice(1)])`;
 const TMP = mkdtempSync(path.join(os.tmpdir(), 'relaytv-player-test-'));
 const children = new Set<ChildProcess>();
