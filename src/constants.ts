@@ -49,58 +49,109 @@ export const PLAYER_START_TIMEOUT_MS = 10_000;
 /** Time an external player may take to quit when asked before it is killed, ms. */
 export const PLAYER_QUIT_TIMEOUT_MS = 2_000;
 
-/** Number of stripes K: chunk `seq` travels in stripe `seq mod K` (SplitStream). */
-export const DEFAULT_STRIPES = 2;
-/** A connection quiet for this long gets a HEARTBEAT, ms. */
-export const HEARTBEAT_MS = 500;
+/**
+ * Stripes K of a new overlay when `--stripes` is not given: the founder's slots, within
+ * 1..MAX_STRIPES. With K = slots every member can upload exactly one stream's worth (K edges
+ * of 1/K each), which is its fair share, and the trees have fan-out K, so they stay
+ * log_K(N) deep; with fewer stripes than slots, balance and depth cannot both hold.
+ */
+export const AUTO_STRIPES = 'auto';
+/** Most stripes of a forest (u8 on the wire; one parent connection per stripe). */
+export const MAX_STRIPES = 8;
+/** Most slots a peer may declare (restriction 3; u16 on the wire, bounded for the per-member lists). */
+export const MAX_SLOTS = 64;
+/** Most members of one overlay (the coordinator's membership and a REPLICA are bounded by it). */
+export const MAX_MEMBERS = 4096;
+/** Successors the coordinator keeps a full replica on (any of them can take the role over). */
+export const SUCCESSORS = 3;
+/** Most successors named in an UPDATE (u8 on the wire). */
+export const MAX_SUCCESSORS = 8;
+/** Largest sequence number: chunk file names have SEQ_DIGITS digits (10^8 chunks = 6 years at 2 s). */
+export const MAX_SEQ = 10 ** SEQ_DIGITS - 1;
+/**
+ * A chunk whose sequence is this many chunks beyond the newest one we know of (ours, or the
+ * coordinator's live edge) is refused before anything else is done with it: a far-future
+ * number must not make the relay walk empty slots or name files nobody plays.
+ */
+export const LIVE_WINDOW_CHUNKS = 64;
+
 /** Period of the peer's one timer, ms: heartbeats due, silence checks, retries, repair scans. */
-export const TICK_MS = 250;
-/** Silence after which a neighbour is declared dead, ms (a closed socket is detected at once). */
-export const HEARTBEAT_TIMEOUT_MS = 2_000;
+export const TICK_MS = 100;
+/** A watched link (parent, child, coordinator-successor) quiet for this long gets a HEARTBEAT, ms. */
+export const HEARTBEAT_MS = 200;
+/**
+ * Silence after which a watched neighbour is declared dead, ms. With HEARTBEAT_MS and TICK_MS a
+ * silent (hung or cut) neighbour is noticed within timeout + tick = 0.8 s, inside the 1 s bound;
+ * 3.5 heartbeats of margin keep a busy machine from false suspicions (a tick that comes late
+ * because our own loop stalled judges nobody).
+ */
+export const HEARTBEAT_TIMEOUT_MS = 700;
+/** Time a connection may take to complete both HELLOs (and AUTH with an overlay key), ms. */
+export const HELLO_TIMEOUT_MS = 2_000;
+/** Time a P2P dial may take, ms. */
+export const DIAL_TIMEOUT_MS = 2_000;
+/** Time the coordinator waits for a PONG before a suspect is declared dead, ms. */
+export const PING_TIMEOUT_MS = 500;
 /** Chunks each peer keeps in memory to serve re-subscriptions and repairs (60 s at 2 s). */
 export const BUFFER_CHUNKS = 30;
 /** Time a peer waits for the server's `10`/`00` answer on the data port, ms. */
 export const JOIN_ANSWER_TIMEOUT_MS = 3_000;
-/** How often a coordinator without a server slot asks for one (`10C`), ms. */
+/** How often a coordinator without a server slot asks for one (`10C`) and reads `11C`, ms. */
 export const SLOT_RETRY_MS = 500;
-/** How often the coordinator rotates one leaf per stripe for balance, ms. */
-export const REBALANCE_MS = 4_000;
-/** A missing chunk is fetched after a later chunk of its stripe arrived, at most this often, ms. */
-export const FETCH_RETRY_MS = 400;
+/** How often a coordinator with the slot reads `11C` (who else is direct: succession order), ms. */
+export const LIST_POLL_MS = 5_000;
+/** How often the coordinator moves one leaf from the most loaded member to the least loaded, ms. */
+export const REBALANCE_MS = 2_000;
+/** Time constant of a member's load average (edges held), ms: the rotation evens it out. */
+export const LOAD_TAU_MS = 20_000;
+/** A missing chunk is fetched again from the next holder after this, ms. */
+export const FETCH_RETRY_MS = 300;
 /** Fetch attempts (different holders) before a missing chunk is counted lost. */
-export const FETCH_TRIES = 6;
+export const FETCH_TRIES = 8;
+/** FETCHes a peer answers with a chunk per second to one member (beyond: MISSING, ask another holder). */
+export const FETCH_PER_PEER_PER_S = 8;
+/** FETCHes a peer answers with a chunk per second in all. */
+export const FETCH_PER_S = 32;
 /** Time a new coordinator waits for members to reconnect before dropping them, ms. */
 export const COORDINATOR_GRACE_MS = 3_000;
 /** A subscription refused for lack of slots is retried after this, ms. */
 export const SUBSCRIBE_RETRY_MS = 150;
+/** A parent holds a SUBSCRIBE from a member its view does not name yet (views travel apart) this long, ms. */
+export const SUBSCRIBE_HOLD_MS = 1_500;
+/** Least time between two publications of the coordinator (changes of one window share them), ms. */
+export const PUBLISH_MIN_MS = 50;
 /** Default HTTP port of a peer's /status and /metrics (bound to the peer's own IP). */
 export const HTTP_PORT = 9093;
 /** Most simultaneous connections on a peer's P2P port (a flood is refused beyond it). */
 export const MAX_P2P_CONNECTIONS = 256;
+/** Most simultaneous P2P connections from one IP (a member needs one; races make two). */
+export const MAX_CONNECTIONS_PER_IP = 4;
+/**
+ * Bytes queued towards one child beyond which chunks for it are skipped (it repairs them by
+ * FETCH): a child that stops reading must not grow our memory. 2 MiB is ~8 course chunks.
+ */
+export const SEND_QUEUE_BYTES = 2 * 1024 * 1024;
+/** A child whose queue stays over SEND_QUEUE_BYTES this long is dropped (SLOW_RECEIVER), ms. */
+export const SLOW_RECEIVER_MS = 5_000;
 /** A restarted peer looks for its previous overlay only if it left it less than this ago, ms. */
 export const STATE_MAX_AGE_MS = 5 * 60_000;
 /** Server pushes a direct member keeps while not the source, to take the role over losslessly. */
 export const RECENT_PUSHES = 8;
 /** A source that got no push for this many periods asks the server for its slot again. */
 export const SILENT_SERVER_PERIODS = 4;
-/** Most simultaneous connections on the data port (the server opens one per push). */
+/** Most pushes waiting in the data port's commit queue (read in parallel, handed on in order). */
 export const MAX_PUSH_CONNECTIONS = 64;
 /** A parent that holds this many chunks of a stripe it has not delivered to us yet is slow. */
 export const LAG_CHUNKS = 3;
 /** ... for this many periods before the child asks to be moved (no flapping on one late chunk). */
 export const LAG_PERIODS = 2;
-/**
- * Fault injection for tests (environment RELAYTV_FAULT_RELAY_DELAY_MS): every chunk this peer
- * sends (relayed or fetched) leaves that much later, making it a slow peer. 0 (unset) in normal use.
- */
-export const FAULT_RELAY_DELAY_MS = Number(process.env.RELAYTV_FAULT_RELAY_DELAY_MS ?? 0) || 0;
-/** Least time between two VIEW publications, ms (a wave of joins is sent as one view). */
-export const PUBLISH_MIN_MS = 250;
-/** Least time between two saves of a peer's state file, ms. */
-export const STATE_SAVE_MS = 2_000;
-/**
- * Fault injection for tests (environment RELAYTV_FAULT_PARTITION, comma-separated peer ids):
- * sessions with these peers go silent both ways after HELLO, as across a network partition
- * that drops packets. Empty in normal use.
- */
-export const FAULT_PARTITION = new Set((process.env.RELAYTV_FAULT_PARTITION ?? '').split(',').filter(Boolean));
+/** A member reported for bad data or slowness is kept out of interior positions this long, ms. */
+export const DEMOTE_MS = 60_000;
+/** An edge a child reported broken is not used again for this long, ms. */
+export const AVOID_EDGE_MS = 30_000;
+/** The holder restarts a dead overlay process after this, ms (doubled while it keeps dying). */
+export const HOLDER_RESTART_MS = 100;
+/** Longest wait between two restarts of a crash-looping overlay process, ms. */
+export const HOLDER_RESTART_MAX_MS = 5_000;
+/** Pushes the holder keeps for an overlay process that is (re)starting; beyond, the oldest is drained. */
+export const HOLDER_QUEUE = 64;

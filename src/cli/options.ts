@@ -3,7 +3,12 @@
  * @brief Parsers for command-line option values, shared by every subcommand: a bad value is
  * a RelayError BAD_OPTION naming the option, the accepted range and what was given.
  */
+import net from 'node:net';
+import dns from 'node:dns/promises';
+import { readFileSync } from 'node:fs';
 import { relayError } from '../errors';
+import { canonicalIp } from '../util/ip';
+import { AUTO_STRIPES, MAX_STRIPES } from '../constants';
 
 /**
  * @brief Parses an integer within [min, max].
@@ -44,4 +49,45 @@ export function hostPort(v: string): { host: string; port: number } {
   const m = /^(.+):(\d{1,5})$/.exec(v);
   if (!m || Number(m[2]) > 65535) throw relayError('BAD_OPTION', `expected HOST:PORT, got '${v}'`);
   return { host: m[1], port: Number(m[2]) };
+}
+
+/**
+ * @brief Parses `--stripes`: `auto` (undefined: the founder's slots) or 1..MAX_STRIPES.
+ * @param v The value.
+ */
+export function stripesOption(v: string): number | undefined {
+  if (v === AUTO_STRIPES) return undefined;
+  return intOption('--stripes', 1, MAX_STRIPES)(v);
+}
+
+/**
+ * @brief Parses `--overlay-key`: the secret itself, or `@FILE` to read it from a file (so it
+ * stays out of `ps`). At least 8 bytes.
+ * @param v The value.
+ */
+export function overlayKeyOption(v: string): Buffer {
+  let key: Buffer;
+  if (v.startsWith('@')) {
+    try {
+      key = Buffer.from(readFileSync(v.slice(1), 'utf8').trim(), 'utf8');
+    } catch (err) {
+      throw relayError('BAD_OPTION', `--overlay-key ${v}: ${(err as Error).message}`);
+    }
+  } else key = Buffer.from(v, 'utf8');
+  if (key.length < 8) throw relayError('BAD_OPTION', '--overlay-key must be at least 8 bytes');
+  return key;
+}
+
+/**
+ * @brief Resolves the server's host name once (pushes are accepted from that address only).
+ * @param host A host name or an IP literal.
+ * @return The canonical IP.
+ */
+export async function resolveServer(host: string): Promise<string> {
+  if (net.isIP(host)) return canonicalIp(host);
+  try {
+    return canonicalIp((await dns.lookup(host)).address);
+  } catch (err) {
+    throw relayError('BAD_OPTION', `--server ${host} does not resolve: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
 }

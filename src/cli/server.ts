@@ -15,7 +15,7 @@ import { relayError } from '../errors';
 import { intOption, secondsOption } from './options';
 import { SERVER_PORT, DATA_PORT, DEFAULT_PERIOD_S } from '../constants';
 import { StreamServer } from '../server/server';
-import { serveMetrics } from '../server/metrics-http';
+import { serveReadOnly, metricsRoute } from '../http/readonly';
 
 /**
  * @brief The embedded sample folder, found from the package root (works from src/ and dist/src/).
@@ -54,6 +54,8 @@ interface ServerFlags {
   channelContent: Map<number, string>;
   /** --metrics-port: port of GET /metrics. */
   metricsPort?: number;
+  /** --fragile: the course server's fault behaviour (one refused push stops a channel for good). */
+  fragile?: boolean;
 }
 
 /** @brief Registers `relaytv server`. @param program The root command. */
@@ -70,6 +72,7 @@ export function registerServer(program: Command): void {
     .option('--content <dir>', 'folder of <name>_NNNNN.mkv chunks for every channel (default: embedded sample)')
     .option('--channel-content <c=dir>', 'folder for one channel (repeatable)', channelContentOption, new Map<number, string>())
     .option('--metrics-port <n>', 'serve GET /metrics on this port', intOption('--metrics-port', 0, 65535))
+    .option('--fragile', "the course server's fault behaviour: one refused push stops that channel for good (tests)")
     .action(async (flags: ServerFlags) => {
       for (const c of flags.channelContent.keys()) {
         if (c >= flags.channels) throw relayError('BAD_OPTION', `--channel-content ${c}: only channels 0..${flags.channels - 1}`);
@@ -77,14 +80,14 @@ export function registerServer(program: Command): void {
       const base = path.resolve(flags.content ?? defaultContentDir());
       const content = Array.from({ length: flags.channels }, (_, c) => flags.channelContent.get(c) ?? base);
       const log = createLogger('server');
-      const metrics = createMetrics('server', 'server');
+      const metrics = createMetrics();
       const server = new StreamServer({
         host: flags.host, port: flags.port, dataPort: flags.dataPort, channels: flags.channels,
-        maxClients: flags.maxClients, periodS: flags.period, content, log: log.child({ component: 'server' }), metrics,
+        maxClients: flags.maxClients, periodS: flags.period, content, log: log.child({ component: 'server' }), metrics, fragile: flags.fragile,
       });
       await server.start();
       let http: http.Server | null = null;
-      if (flags.metricsPort !== undefined) http = await serveMetrics(metrics, flags.metricsPort, flags.host);
+      if (flags.metricsPort !== undefined) http = await serveReadOnly(flags.host, flags.metricsPort, { '/metrics': metricsRoute(metrics.register) });
       const a = server.address();
       process.stdout.write(`relaytv server listening on ${a.host}:${a.port} (${flags.channels} channels, pushes to :${flags.dataPort})` +
         (http ? `, metrics on :${(http.address() as { port: number }).port}/metrics` : '') + '\n');

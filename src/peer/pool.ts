@@ -2,32 +2,34 @@
  * @file pool.ts
  * @brief The peer's Piscina pool for chunk work (workers/chunk.ts), and shared-memory buffers.
  *
- * The worker file is the compiled `.js` next to us, or the `.ts` source under tsx (tests):
- * the extension of this very file tells which. A worker that dies is replaced by Piscina;
- * `runChunk` retries a task once on such a failure, so the peer goes on.
+ * The worker file is the compiled `.js` next to us, or the `.ts` source under tsx (tests): the
+ * extension of this very file tells which. A worker that dies is replaced by Piscina; `run`
+ * retries the task once on such a failure and counts it (`workerFailures`): the peer goes on,
+ * and a dead worker is never mistaken for a bad chunk. One thread is enough for a peer (a chunk
+ * every 2 s costs well under a millisecond of hashing and signing); `relaytv swarm` shares one
+ * pool between all its peers.
  */
 import path from 'node:path';
-import os from 'node:os';
 import Piscina from 'piscina';
 import type { ChunkResult, ChunkTask } from '../../workers/chunk';
 
 /** The pool and its one operation. */
 export interface ChunkPool {
-  /** Hash/verify/write one chunk; retried once if its worker died. */
+  /** Runs one chunk task; retried once if its worker died; rejects if it dies twice. */
   run(task: ChunkTask): Promise<ChunkResult>;
   /** Fault injection: make one worker thread die. */
   crashOne(): Promise<void>;
   /** Stops the threads. */
   destroy(): Promise<void>;
   /** Tasks that failed because a worker died (and were retried). */
-  workerFailures: number;
+  readonly workerFailures: number;
 }
 
 /**
  * @brief Creates the chunk pool.
- * @param threads Worker threads (default: min(2, cores)).
+ * @param threads Worker threads (1 for a peer).
  */
-export function createChunkPool(threads = Math.min(2, os.availableParallelism())): ChunkPool {
+export function createChunkPool(threads = 1): ChunkPool {
   const ext = path.extname(__filename);
   const pool = new Piscina({
     filename: path.resolve(__dirname, '../../workers', `chunk${ext}`),
@@ -36,13 +38,14 @@ export function createChunkPool(threads = Math.min(2, os.availableParallelism())
     idleTimeout: Infinity,
     atomics: 'disabled',
   });
-  const api: ChunkPool = {
-    workerFailures: 0,
+  let failures = 0;
+  return {
+    get workerFailures() { return failures; },
     async run(task) {
       try {
         return (await pool.run(task)) as ChunkResult;
-      } catch (err) {
-        api.workerFailures++;
+      } catch {
+        failures++;
         return (await pool.run(task)) as ChunkResult;
       }
     },
@@ -51,7 +54,6 @@ export function createChunkPool(threads = Math.min(2, os.availableParallelism())
     },
     destroy: () => pool.destroy(),
   };
-  return api;
 }
 
 /**

@@ -1,153 +1,187 @@
 /**
  * @file session.ts
- * @brief One P2P connection's protocol state: framing, HELLO, liveness, byte counters.
+ * @brief One P2P connection's protocol state: framing, handshake, identity, liveness, backpressure.
  *
- * A session never dials or accepts (STYLE rule 3): whoever owns the socket passes a Duplex in.
- * States: `handshake` (waiting for the remote HELLO) -> `open` -> `closed` (one teardown path,
- * `close(reason)`). Liveness: every received byte refreshes `lastRxMs`; the peer's single
- * heartbeat timer calls `tick(now)`, which sends a HEARTBEAT when the link was quiet and
- * closes the session after HEARTBEAT_TIMEOUT_MS of silence (a hung or cut peer).
+ * A session never dials or accepts: whoever owns the connection passes a Duplex in (STYLE 3).
+ * States: `handshake` (HELLO sent, waiting for the remote's) -> `auth` (with an overlay key:
+ * AUTH sent, waiting for the remote's) -> `open` -> `closed`, through one teardown, `close(code)`.
+ * Identity is bound to the connection: the remote's HELLO id must be the address the
+ * connection comes from (inbound) or the address we dialed (outbound), so nobody can speak for
+ * another peer. Liveness: every byte received refreshes `lastRx`; on a *watched* session (a
+ * parent, a child, the coordinator-successor link) the owner's one tick sends a HEARTBEAT when
+ * we were quiet and closes the session after `timeoutMs` of silence. `send` never throws;
+ * `sendChunk` refuses (returns false) once SEND_QUEUE_BYTES wait in the socket for this remote.
  */
 import { EventEmitter } from 'node:events';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { decode, encode, FrameDecoder, MsgType, PeerMessage } from '../protocol/peer';
-import { FAULT_PARTITION, FAULT_RELAY_DELAY_MS, HEARTBEAT_MS, HEARTBEAT_TIMEOUT_MS } from '../constants';
+import { decode, encode, peerFrameDecoder, MsgType, PeerMessage, Msg } from '../protocol/peer';
+import type { FrameDecoder } from '../protocol/framing';
 import { RelayError } from '../errors';
+import { canonicalIp } from '../util/ip';
+import { SEND_QUEUE_BYTES } from '../constants';
+import type { Ledger } from './stats';
 
-/** What the remote said about itself in HELLO. */
-export type Hello = Extract<PeerMessage, { type: 'hello' }>;
+/** Why a session closed: an error code, or one of the orderly reasons. */
+export type CloseCode = string;
 
 /** Options of a session. */
 export interface SessionOptions {
-  /** Our HELLO, sent at once. */
-  hello: Hello;
-  /** Allocates frame bodies (CHUNK bodies in shared memory). */
-  alloc?: (size: number, type: number) => Buffer;
-  /** Heartbeat payload provider. */
-  heartbeat: () => Extract<PeerMessage, { type: 'heartbeat' }>;
-  /** Send a heartbeat after this much quiet, ms. */
-  heartbeatMs?: number;
-  /** Declare the remote dead after this much silence, ms. */
-  timeoutMs?: number;
-  /** Clock (ms). */
-  now?: () => number;
+  /** Our HELLO (with our fresh nonce), sent at once. */
+  hello: Msg<'hello'>;
   /** True when we dialed. */
   outbound: boolean;
+  /** Outbound: the address we dialed (the remote must claim exactly it). */
+  dialed?: string;
+  /** The overlay's shared key, or null for an open overlay. */
+  key: Buffer | null;
+  /** Allocates a frame body (CHUNK bodies in shared memory). */
+  alloc?: (size: number, type: number) => Buffer;
+  /** Clock, ms. */
+  now: () => number;
+  /** Send a heartbeat after this much quiet on a watched session, ms. */
+  heartbeatMs: number;
+  /** Declare a watched remote dead after this much silence, ms. */
+  timeoutMs: number;
+  /** Time the handshake may take, ms. */
+  helloTimeoutMs: number;
+  /** Our newest sequence, for heartbeats. */
+  maxSeq: () => number;
+  /** Whether we hold a direct slot, for heartbeats. */
+  direct: () => boolean;
+  /** The peer's ledger (control and chunk bytes). */
+  stats?: Ledger;
 }
 
-/**
- * A P2P session over a Duplex. Events: `open` (Hello), `message` (PeerMessage),
- * `close` (reason string).
- */
+/** Events: `open` (remote HELLO), `message` (PeerMessage), `close` (code). */
 export class Session extends EventEmitter {
-  /** The remote's HELLO once received. */
-  remote: Hello | null = null;
+  /** The remote's HELLO once the handshake is done. */
+  remote: Msg<'hello'> | null = null;
   /** Lifecycle state. */
-  state: 'handshake' | 'open' | 'closed' = 'handshake';
+  state: 'handshake' | 'auth' | 'open' | 'closed' = 'handshake';
   /** Why the session closed. */
-  closeReason = '';
-  /** Newest sequence the remote holds, from its HELLO and heartbeats (-1 when unknown). */
+  closeCode: CloseCode = '';
+  /** Watched: heartbeats when quiet, closed when silent. */
+  watched = false;
+  /** Newest sequence the remote holds, from its heartbeats (-1 when unknown). */
   remoteMaxSeq = -1;
-  /** Chunk data bytes sent on this session (CHUNK payloads only). */
+  /** CHUNK payload bytes sent and received. */
   chunkBytesSent = 0;
-  /** Chunk data bytes received on this session (CHUNK payloads only). */
+  /** CHUNK payload bytes received. */
   chunkBytesReceived = 0;
+  /** Bytes of non-CHUNK frames sent and received (control traffic). */
+  controlBytesSent = 0;
+  /** Bytes of non-CHUNK frames received. */
+  controlBytesReceived = 0;
+  /** The remote's address as the connection reports it (canonical). */
+  readonly address: string;
   /** True when we dialed. */
   readonly outbound: boolean;
-  private readonly delayed = new WeakSet<object>();
   private lastRxMs: number;
   private lastTxMs: number;
+  private readonly openedMs: number;
   private readonly decoder: FrameDecoder;
-  private readonly now: () => number;
 
   /**
-   * @param stream The connection (a socket, or one end of an in-memory pair in tests).
+   * @param stream The connection (a socket, or an in-memory stream).
+   * @param remoteAddress The address the connection comes from.
    * @param opts Session options.
    */
-  constructor(private readonly stream: Duplex, private readonly opts: SessionOptions) {
+  constructor(private readonly stream: Duplex, remoteAddress: string, private readonly opts: SessionOptions) {
     super();
-    this.now = opts.now ?? Date.now;
+    this.address = canonicalIp(remoteAddress);
     this.outbound = opts.outbound;
-    this.lastRxMs = this.lastTxMs = this.now();
-    this.decoder = new FrameDecoder(opts.alloc);
+    this.lastRxMs = this.lastTxMs = this.openedMs = opts.now();
+    this.decoder = peerFrameDecoder(opts.alloc);
     stream.on('data', (buf: Buffer) => this.onData(buf));
-    stream.on('error', (err: Error) => this.close(`socket error: ${err.message}`));
-    stream.on('close', () => this.close('connection closed'));
-    stream.on('end', () => this.close('connection ended'));
+    stream.on('error', () => this.close('CLOSED'));
+    stream.on('close', () => this.close('CLOSED'));
+    stream.on('end', () => this.close('CLOSED'));
     this.send(opts.hello);
   }
 
-  /** @brief "IP:p2pPort" of the remote (known after HELLO). */
-  get addr(): string {
-    return this.remote ? `${this.remote.id}:${this.remote.p2pPort}` : '?';
-  }
-
-  /** @brief Remote peer id (its IP), or '' before HELLO. */
+  /** @brief Remote id (its IP) once known, else ''. */
   get id(): string {
     return this.remote?.id ?? '';
   }
 
+  /** @brief Time since anything went either way, ms. */
+  idleMs(now: number): number {
+    return now - Math.max(this.lastRxMs, this.lastTxMs);
+  }
+
+  /** @brief Bytes queued in the connection and not yet taken by the remote. */
+  get queuedBytes(): number {
+    return this.stream.writableLength;
+  }
+
   /**
-   * @brief Sends one message (dropped silently once closed).
+   * @brief Sends one message; never throws.
    * @param msg The message.
-   * @return false when the socket's buffer is above its high-water mark.
+   * @return false when not sent (closed, or a field out of range: logged by the owner as a bug).
    */
   send(msg: PeerMessage): boolean {
-    if (this.state === 'closed' || this.partitioned()) return false;
-    if (msg.type === 'chunk' && FAULT_RELAY_DELAY_MS > 0 && !this.delayed.has(msg)) {
-      // Fault injection (tests only): a slow uplink, every chunk leaves late.
-      this.delayed.add(msg);
-      setTimeout(() => this.send(msg), FAULT_RELAY_DELAY_MS);
-      return true;
+    if (this.state === 'closed') return false;
+    let parts: Buffer[];
+    try {
+      parts = encode(msg);
+    } catch (err) {
+      if (err instanceof RelayError) {
+        this.emit('encodeError', err, msg.type);
+        return false;
+      }
+      throw err;
     }
-    const parts = encode(msg);
-    let ok = true;
-    for (const p of parts) ok = this.stream.write(p);
+    let n = 0;
+    for (const p of parts) {
+      this.stream.write(p);
+      n += p.length;
+    }
     if (msg.type === 'chunk') this.chunkBytesSent += msg.data.byteLength;
-    this.lastTxMs = this.now();
-    return ok;
+    else {
+      this.controlBytesSent += n;
+      if (this.opts.stats) this.opts.stats.controlBytesSent += n;
+    }
+    this.lastTxMs = this.opts.now();
+    return true;
   }
 
   /**
-   * @brief Sends a frame already encoded (one VIEW encoded once for every member).
-   * @param parts The frame from `encode()`.
+   * @brief Sends a CHUNK unless this remote's queue is already full (backpressure).
+   * @param msg The chunk.
+   * @return false when skipped (queue full, or closed).
    */
-  sendEncoded(parts: Buffer[]): void {
-    if (this.state === 'closed' || this.partitioned()) return;
-    for (const p of parts) this.stream.write(p);
-    this.lastTxMs = this.now();
-  }
-
-  /** @brief Bytes queued in the socket and not yet sent (slow-receiver signal). */
-  get queuedBytes(): number {
-    return (this.stream as Duplex & { writableLength?: number }).writableLength ?? 0;
+  sendChunk(msg: Msg<'chunk'>): boolean {
+    if (this.queuedBytes > SEND_QUEUE_BYTES) return false;
+    return this.send(msg);
   }
 
   /**
-   * @brief Heartbeat and silence check, called by the owner's single timer.
+   * @brief Handshake deadline, heartbeat and silence check (the owner's one tick).
    * @param now Current time, ms.
-   * @param stalled True when our own event loop was stalled: silence is not judged then.
+   * @param stalled True when our own event loop stalled: silence is not judged then.
    */
-  tick(now: number, stalled = false): void {
+  tick(now: number, stalled: boolean): void {
     if (this.state === 'closed') return;
-    // The handshake has its own deadline (the dialer's and the acceptor's HELLO timers).
-    if (!stalled && this.state === 'open' && now - this.lastRxMs > (this.opts.timeoutMs ?? HEARTBEAT_TIMEOUT_MS)) {
-      this.close('PEER_TIMEOUT: silent past the heartbeat timeout');
+    if (this.state !== 'open') {
+      if (now - this.openedMs > this.opts.helloTimeoutMs) this.close('PEER_TIMEOUT');
       return;
     }
-    if (now - this.lastTxMs >= (this.opts.heartbeatMs ?? HEARTBEAT_MS)) this.send(this.opts.heartbeat());
+    if (!this.watched) return;
+    if (!stalled && now - this.lastRxMs > this.opts.timeoutMs) return this.close('PEER_TIMEOUT');
+    if (now - this.lastTxMs >= this.opts.heartbeatMs) this.send({ type: 'heartbeat', maxSeq: this.opts.maxSeq(), direct: this.opts.direct() });
   }
 
   /**
    * @brief The one teardown path: destroys the stream and emits `close` once.
-   * @param reason Why (logged by the owner).
+   * @param code Why (an error code, or CLOSED / LEAVING / DUPLICATE).
    */
-  close(reason: string): void {
+  close(code: CloseCode): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    this.closeReason = reason;
+    this.closeCode = code;
     this.stream.destroy();
-    this.emit('close', reason);
+    this.emit('close', code);
   }
 
   /** @brief True once closed (a method, so TypeScript does not narrow it away in loops). */
@@ -155,19 +189,14 @@ export class Session extends EventEmitter {
     return this.state === 'closed';
   }
 
-  /** @brief Fault injection: a partitioned remote is silent both ways (tests only). */
-  private partitioned(): boolean {
-    return FAULT_PARTITION.size > 0 && this.remote !== null && FAULT_PARTITION.has(this.remote.id);
-  }
-
   private onData(buf: Buffer): void {
-    if (this.state === 'closed' || this.partitioned()) return;
-    this.lastRxMs = this.now();
-    let frames;
+    if (this.state === 'closed') return;
+    this.lastRxMs = this.opts.now();
+    let frames: { type: number; body: Buffer }[];
     try {
       frames = this.decoder.push(buf);
     } catch (err) {
-      if (err instanceof RelayError) return this.close(`protocol violation: ${err.message}`);
+      if (err instanceof RelayError) return this.close(err.code);
       throw err;
     }
     for (const f of frames) {
@@ -176,24 +205,55 @@ export class Session extends EventEmitter {
       try {
         msg = decode(f.type, f.body);
       } catch (err) {
-        if (err instanceof RelayError) return this.close(`protocol violation: ${err.message}`);
+        if (err instanceof RelayError) return this.close(err.code);
         throw err;
       }
-      if (this.state === 'handshake') {
-        if (msg.type !== 'hello') return this.close(`protocol violation: expected HELLO first, got ${msg.type}`);
-        this.remote = msg;
-        this.remoteMaxSeq = msg.maxSeq;
-        this.state = 'open';
-        this.emit('open', msg);
-        continue;
+      const st = this.opts.stats;
+      if (f.type === MsgType.chunk) {
+        const n = (msg as Msg<'chunk'>).data.byteLength;
+        this.chunkBytesReceived += n;
+        if (st) st.chunkBytesReceived += n;
+      } else {
+        this.controlBytesReceived += f.body.length + 6;
+        if (st) st.controlBytesReceived += f.body.length + 6;
       }
-      if (msg.type === 'hello') return this.close('protocol violation: second HELLO');
-      if (msg.type === 'chunk') this.chunkBytesReceived += msg.data.byteLength;
-      if (msg.type === 'heartbeat') this.remoteMaxSeq = Math.max(this.remoteMaxSeq, msg.maxSeq);
-      this.emit('message', msg);
+      if (this.state !== 'open') this.handshake(msg);
+      else if (msg.type === 'hello' || msg.type === 'auth') this.close('BAD_FRAME');
+      else {
+        if (msg.type === 'heartbeat') this.remoteMaxSeq = Math.max(this.remoteMaxSeq, msg.maxSeq);
+        this.emit('message', msg);
+      }
     }
   }
-}
 
-/** Frame types whose body is allocated in shared memory (only chunks are large). */
-export const SHARED_BODY_TYPES = new Set<number>([MsgType.CHUNK]);
+  /** The handshake: the remote's HELLO (identity, channel), then AUTH with an overlay key. */
+  private handshake(msg: PeerMessage): void {
+    const key = this.opts.key;
+    if (this.state === 'handshake') {
+      if (msg.type !== 'hello') return this.close('BAD_FRAME');
+      const claimed = this.outbound ? this.opts.dialed : this.address;
+      if (msg.id !== claimed) return this.close('IDENTITY_MISMATCH');
+      if (msg.channel !== this.opts.hello.channel) return this.close('CHANNEL_MISMATCH');
+      if (msg.keyRequired !== (key !== null)) return this.close('AUTH_FAILED');
+      this.remote = msg;
+      if (!key) return this.opened();
+      this.state = 'auth';
+      this.send({ type: 'auth', mac: this.mac(key, msg.nonce, this.opts.hello.id, msg.id) });
+      return;
+    }
+    if (msg.type !== 'auth' || !key || !this.remote) return this.close('AUTH_FAILED');
+    const expected = this.mac(key, this.opts.hello.nonce, this.remote.id, this.opts.hello.id);
+    if (!timingSafeEqual(expected, msg.mac)) return this.close('AUTH_FAILED');
+    this.opened();
+  }
+
+  private opened(): void {
+    this.state = 'open';
+    this.emit('open', this.remote);
+  }
+
+  /** HMAC-SHA256(key, "relaytv-auth" | nonce | from | to): proves the key, bound to a fresh nonce. */
+  private mac(key: Buffer, nonce: Buffer, from: string, to: string): Buffer {
+    return createHmac('sha256', key).update('relaytv-auth').update(nonce).update(from).update('|').update(to).digest();
+  }
+}

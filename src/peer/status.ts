@@ -1,11 +1,16 @@
 /**
  * @file status.ts
- * @brief The JSON a peer serves on GET /status (the seed's management options and more).
+ * @brief The JSON a peer serves on GET /status (the seed's two management lists and more).
+ *
+ * Every counter comes from the peer's ledger (src/peer/stats.ts) and describes the current run
+ * of the overlay process only; `members` lists what this peer knows (the coordinator: the whole
+ * membership; a member: its coordinator, successors, parents and children).
  */
+import type { PerType } from './stats';
 
 /** One overlay neighbour and the chunk bytes exchanged with it. */
 export interface LinkStatus {
-  /** "IP:port" of the neighbour. */
+  /** "IP:port" of the neighbour (the server's control address for the direct peer's upstream). */
   addr: string;
   /** Chunk bytes sent to it (downstream) or received from it (upstream). */
   bytes: number;
@@ -13,7 +18,7 @@ export interface LinkStatus {
   stripes: number[];
 }
 
-/** A member as listed in the view. */
+/** A member as this peer knows it. */
 export interface MemberStatus {
   /** Member id (its IP). */
   id: string;
@@ -23,8 +28,22 @@ export interface MemberStatus {
   p2pPort: number;
   /** Its HTTP port (/status, /metrics). */
   httpPort: number;
-  /** How many others may connect to it (restriction 3). */
+  /** How many others may connect to it (restriction 3), when known. */
   slots: number;
+}
+
+/** What the player child reports (absent without a player). */
+export interface PlayerFigures {
+  /** Chunks shown and deleted. */
+  played: number;
+  /** Times playback ran dry waiting for the next chunk. */
+  stalls: number;
+  /** Chunks deleted without being shown. */
+  skipped: number;
+  /** Current playback speed (1 = normal). */
+  speed: number;
+  /** Distance to the newest chunk, seconds of video. */
+  behindS: number;
 }
 
 /** GET /status. */
@@ -33,66 +52,82 @@ export interface PeerStatus {
   id: string;
   /** The channel joined. */
   channel: number;
-  /** True when the server pushes to this peer. */
+  /** True when the server pushes to this peer (it holds a direct slot). */
   direct: boolean;
-  /** `source` injects the server's chunks into the overlay (the coordinator). */
-  role: 'source' | 'relay';
+  /** Its role in the overlay: `coordinator` (also the source when direct), `member`, or between roles. */
+  role: 'starting' | 'joining' | 'member' | 'coordinator' | 'leaving' | 'closed';
   /** "IP:port" of the coordinator. */
   coordinator: string | null;
-  /** Epoch of the last membership view this peer holds (0 before any). */
+  /** Epoch of the last UPDATE (member) or publication (coordinator). */
   epoch: number;
   /** Downstream slots (restriction 3), set once at start. */
   slots: number;
+  /** Stripes K of the overlay (0 before joining). */
+  stripes: number;
   /** TCP port of the P2P listener. */
   p2pPort: number;
   /** TCP port of this HTTP endpoint. */
   httpPort: number;
-  /** Who sends to this peer (the server appears as "IP:port" of its push source). */
+  /** Process id of the overlay process. */
+  pid: number;
+  /** Process id of the holder that owns the data port (null without one: a swarm, systemd). */
+  holderPid: number | null;
+  /** Who sends to this peer. */
   upstream: LinkStatus[];
   /** Everyone this peer sends to. */
   downstream: LinkStatus[];
-  /** Chunk bytes sent to other peers since start. */
+  /** Chunk bytes sent to other peers. */
   bytesSent: number;
-  /** Chunk bytes received since start, from peers and from the server's pushes. */
+  /** Chunk bytes received, from peers and from the server's pushes. */
   bytesReceived: number;
+  /** Bytes of control frames sent (everything but chunk data). */
+  controlBytesSent: number;
+  /** Bytes of control frames received. */
+  controlBytesReceived: number;
   /** Chunk bytes/s sent over the last few seconds. */
   rateSent: number;
   /** Chunk bytes/s received over the last few seconds. */
   rateReceived: number;
   /** Highest sequence stored, or null before the first chunk. */
   lastSeq: number | null;
-  /** First sequence stored since this peer joined (its join point), or null before. */
+  /** First sequence this peer wants (its join point in this run), or null before. */
   firstSeq: number | null;
   /** Chunks verified and stored. */
   chunksReceived: number;
   /** Sequences given up as lost. */
   chunksLost: number;
-  /** Chunks dropped as already stored or in flight. */
+  /** Chunks received again while already stored. */
   duplicates: number;
-  /** Chunks dropped because their hash did not match the announced one. */
-  corrupt: number;
+  /** Chunks whose hash or source signature failed: never stored. */
+  rejected: number;
+  /** Chunk sends skipped because a child's queue was full. */
+  sendsSkipped: number;
   /** Files waiting to be shown, in play order. */
   pending: string[];
   /** Chunks the player has shown and deleted (0 without a player). */
   played: number;
-  /** Times playback ran dry waiting for the next chunk (0 without a player). */
+  /** Times playback ran dry (0 without a player). */
   stalls: number;
+  /** The player's figures, null without a player. */
+  player: PlayerFigures | null;
   /** Failed chunk writes (the chunks were still kept in memory and relayed). */
   diskErrors: number;
   /** Message of the last failed write ('' when none). */
   lastDiskError: string;
-  /** Times a stripe left without its parent received chunks again from its new parent. */
-  recoveries: number;
-  /** Duration of the last recovery, from orphaned to the first chunk of the new parent, ms (null before any). */
-  lastRecoveryMs: number | null;
-  /** Worst failure -> first chunk from the new parent, ms. */
-  maxRecoveryMs: number;
+  /** Stripes re-attached to a new parent after a failure. */
+  reattaches: number;
   /** Failure -> a new parent accepted the stripe (SUBSCRIBED), last one, ms. */
   lastReattachMs: number | null;
-  /** Failure -> a new parent accepted the stripe (SUBSCRIBED), worst one, ms. */
+  /** ... worst one, ms. */
   maxReattachMs: number;
+  /** Watched links closed for silence (PEER_TIMEOUT). */
+  silenceDetections: number;
   /** Chunk tasks whose worker thread died (each retried once). */
   workerFailures: number;
-  /** The members of the last view. */
+  /** Depth of the deepest stripe tree (the coordinator only; null elsewhere). */
+  maxDepth: number | null;
+  /** Messages received, refused (sender not allowed) and ignored (late) per type. */
+  messages: { rx: PerType; refused: PerType; ignored: PerType };
+  /** The members this peer knows. */
   members: MemberStatus[];
 }

@@ -1,31 +1,33 @@
 /**
  * @file store.ts
- * @brief The peer's chunks: verified by the pool, written atomically, kept in a ring buffer.
+ * @brief The peer's chunks: checked by the pool, written atomically, kept in a ring buffer.
  *
- * How it works: `add()` hands the chunk (shared memory) to the pool, which hashes it, checks
- * the announced hash and writes `<seq>.mkv` via a temporary file. Tasks run in parallel but
- * are *committed in arrival order* (a promise chain), so `stored` events of one stripe come
- * out in the order the chunks came in and relaying stays in order. The last BUFFER_CHUNKS
- * chunks stay in memory to serve re-subscriptions and FETCH repairs. Bookkeeping of which
- * sequence numbers are missing (for repair) and lost (given up) lives here too.
- *
- * A chunk whose hash fails is dropped (event `corrupt`) and fetched again by the repair scan.
- * A failed disk write (unwritable or full folder) is reported (`diskError`) while the chunk is
- * still kept in memory and relayed: the peer keeps serving its children.
+ * How it works: `add()` hands a relayed chunk (shared memory) to the pool, which checks its
+ * SHA-256 and the source's signature and writes `<seq>.mkv` through a temporary file;
+ * `addOwn()` does the source's side (hash, sign, write). Tasks run in parallel but are
+ * committed in arrival order (a promise chain), so `stored` events of a stripe come out in the
+ * order its chunks came in and relaying stays in order. The last `capacity` chunks stay in
+ * memory for re-subscriptions and FETCH repairs, with the bookkeeping of missing and lost
+ * sequences. A chunk that fails a check is `rejected` (never written, fetched again); a failed
+ * disk write is a `diskError` while the chunk is kept and relayed; a worker that died twice is a
+ * `workerError` (the chunk is missing, the repair scan fetches it again). None of these is a
+ * loss of the peer.
  */
 import { EventEmitter } from 'node:events';
-import { promises as fs } from 'node:fs';
 import type { ChunkPool } from './pool';
-import { chunkFileName } from '../player/folder';
+import type { Ledger } from './stats';
+import { chunkFileName } from '../content/folder';
 import { BUFFER_CHUNKS } from '../constants';
 
 /** A verified chunk held in memory. */
 export interface StoredChunk {
-  /** Stream sequence number (the chunk travels in stripe `seq mod K`). */
+  /** Stream sequence number (stripe `seq mod K`). */
   seq: number;
-  /** SHA-256 of `data` as computed by the pool (32 bytes). */
+  /** SHA-256 of `data` (32 bytes). */
   hash: Buffer;
-  /** The chunk's bytes (possibly shared memory handed to the pool). */
+  /** The source's signature (64 bytes). */
+  sig: Buffer;
+  /** The chunk's bytes (shared memory). */
   data: Uint8Array;
   /** Time the source received it from the server (source clock), ms. */
   originMs: number;
@@ -33,60 +35,46 @@ export interface StoredChunk {
   storedMs: number;
 }
 
-/** Options of the store. */
-export interface StoreOptions {
-  /** Chunk folder, where each verified chunk is written as its own file. */
-  dir: string;
-  /** Worker pool that hashes, verifies and writes the chunks. */
-  pool: ChunkPool;
-  /** Chunks kept in memory (the ring buffer); BUFFER_CHUNKS when missing. */
-  capacity?: number;
-  /** Clock for `storedMs`, in ms; Date.now when missing. */
-  now?: () => number;
+/** A chunk as it arrives from a peer (unverified). */
+export interface IncomingChunk {
+  seq: number; originMs: number; hash: Buffer; sig: Buffer; data: Uint8Array;
 }
 
-/**
- * Ring buffer + disk. Events: `stored` (StoredChunk), `corrupt` (seq, from),
- * `duplicate` (seq), `diskError` (message).
- */
+/** Options of the store. */
+export interface StoreOptions {
+  /** Chunk folder. */
+  dir: string;
+  /** The channel (signed with every chunk). */
+  channel: number;
+  /** Worker pool. */
+  pool: ChunkPool;
+  /** The ledger. */
+  stats: Ledger;
+  /** Chunks kept in memory. */
+  capacity?: number;
+  /** Clock, ms. */
+  now: () => number;
+}
+
+/** Events: `stored` (StoredChunk), `rejected` (seq, from, reason), `diskError` (message), `workerError` (seq). */
 export class ChunkStore extends EventEmitter {
-  /** First sequence stored since this peer joined (null before). */
+  /** First sequence this peer wants (its join point), null before. */
   firstSeq: number | null = null;
-  /** Highest sequence stored. */
+  /** Highest sequence stored (or the join point - 1). */
   maxSeq = -1;
-  /** Counters. */
-  stored = 0;
-  /** Chunks dropped because already stored or in flight. */
-  duplicates = 0;
-  /** Chunks dropped because their hash failed the check. */
-  corrupt = 0;
-  /** Sequences given up as lost (giveUp). */
-  lost = 0;
-  /** Failed disk writes (the chunk was still kept in memory). */
-  diskErrors = 0;
-  /** Last disk error message ('' when fine). */
-  lastDiskError = '';
   private readonly ring = new Map<number, StoredChunk>();
   private readonly inFlight = new Set<number>();
-  /** Sequences given up as lost. */
   private readonly lostSet = new Set<number>();
   private commit: Promise<void> = Promise.resolve();
   private readonly capacity: number;
-  private readonly now: () => number;
 
-  /** @param opts Folder, pool, ring capacity, clock. */
+  /** @param opts Folder, channel, pool, ledger, ring capacity, clock. */
   constructor(private readonly opts: StoreOptions) {
     super();
     this.capacity = opts.capacity ?? BUFFER_CHUNKS;
-    this.now = opts.now ?? Date.now;
   }
 
-  /** @brief Creates the chunk folder; throws DIR_UNWRITABLE-worthy errors to the caller. */
-  async init(): Promise<void> {
-    await fs.mkdir(this.opts.dir, { recursive: true });
-  }
-
-  /** @brief True if `seq` is stored in memory or being stored. */
+  /** @brief True if `seq` is stored in memory or being checked. */
   has(seq: number): boolean {
     return this.ring.has(seq) || this.inFlight.has(seq);
   }
@@ -96,61 +84,44 @@ export class ChunkStore extends EventEmitter {
     return this.ring.get(seq);
   }
 
-  /** @brief Lowest sequence still in memory (maxSeq+1 when empty). */
-  oldestKept(): number {
-    let min = this.maxSeq + 1;
-    for (const s of this.ring.keys()) if (s < min) min = s;
-    return min;
-  }
-
   /** @brief Buffered sequences >= from, ascending. */
   seqsFrom(from: number): number[] {
     return [...this.ring.keys()].filter((s) => s >= from).sort((a, b) => a - b);
   }
 
-  /**
-   * @brief Verifies and stores a chunk.
-   * @param seq Stream sequence.
-   * @param data Bytes (preferably shared memory).
-   * @param hash Announced SHA-256, or null to compute it (the source naming a server push).
-   * @param originMs Source time of the chunk.
-   * @param from Who sent it (for the `corrupt` event).
-   * @return The stored chunk, or null when it was a duplicate or failed its hash.
-   */
-  async add(seq: number, data: Uint8Array, hash: Buffer | null, originMs: number, from: string): Promise<StoredChunk | null> {
-    if (this.firstSeq !== null && seq < this.firstSeq) return null; // before our join point
-    if (this.ring.has(seq) || this.inFlight.has(seq)) {
-      this.duplicates++;
-      this.emit('duplicate', seq);
-      return null;
-    }
-    this.inFlight.add(seq);
-    const task = this.opts.pool.run({ kind: 'store', data, expected: hash ? hash.toString('hex') : '', dir: this.opts.dir, name: chunkFileName(seq) });
-    const done = this.commit.then(async () => {
-      const res = await task.catch((err: Error) => ({ hash: '', ok: false, writeError: err.message }));
-      this.inFlight.delete(seq);
-      if (!res.ok) {
-        this.corrupt++;
-        this.emit('corrupt', seq, from);
-        return null;
-      }
-      if (res.writeError) {
-        this.diskErrors++;
-        this.lastDiskError = res.writeError;
-        this.emit('diskError', res.writeError);
-      }
-      const chunk: StoredChunk = { seq, hash: Buffer.from(res.hash, 'hex'), data, originMs, storedMs: this.now() };
-      this.keep(chunk);
-      this.emit('stored', chunk);
-      return chunk;
-    });
-    this.commit = done.then(() => undefined);
-    return done;
+  /** @brief Number of chunks in memory. */
+  get size(): number {
+    return this.ring.size;
   }
 
   /**
-   * @brief Sequences in [firstSeq, maxSeq] neither stored nor in flight nor given up.
-   * @param limit Maximum number returned (oldest first).
+   * @brief Checks a relayed chunk against its hash and the source's signature, then stores it.
+   * @param c The chunk. @param from Who sent it. @param keys The source's public keys.
+   * @return The stored chunk, or null (duplicate, before our join point, rejected, worker died).
+   */
+  add(c: IncomingChunk, from: string, keys: Buffer[]): Promise<StoredChunk | null> {
+    if (!this.claim(c.seq)) return Promise.resolve(null);
+    const task = this.opts.pool.run({
+      kind: 'verify', data: c.data, channel: this.opts.channel, seq: c.seq, originMs: c.originMs, hash: c.hash, sig: c.sig,
+      keys, dir: this.opts.dir, name: chunkFileName(c.seq),
+    });
+    return this.settle(c.seq, task, c.data, c.originMs, from, c.sig);
+  }
+
+  /**
+   * @brief Stores a chunk of our own (the source naming a server push): hash, sign, write.
+   * @param seq Its number. @param data Its bytes (shared memory). @param originMs Push time. @param privateKey PKCS#8 DER.
+   */
+  addOwn(seq: number, data: Uint8Array, originMs: number, privateKey: Buffer): Promise<StoredChunk | null> {
+    if (this.firstSeq === null) this.startAt(seq);
+    if (!this.claim(seq)) return Promise.resolve(null);
+    const task = this.opts.pool.run({ kind: 'sign', data, channel: this.opts.channel, seq, originMs, privateKey, dir: this.opts.dir, name: chunkFileName(seq) });
+    return this.settle(seq, task, data, originMs, 'server', null);
+  }
+
+  /**
+   * @brief Sequences in [firstSeq, maxSeq) neither stored, nor in flight, nor given up.
+   * @param limit Most returned (oldest first).
    */
   missing(limit = 64): number[] {
     const out: number[] = [];
@@ -166,7 +137,7 @@ export class ChunkStore extends EventEmitter {
   giveUp(seq: number): void {
     if (this.lostSet.has(seq) || this.ring.has(seq)) return;
     this.lostSet.add(seq);
-    this.lost++;
+    this.opts.stats.lost++;
   }
 
   /** @brief Sets the first sequence this peer wants (its join point). */
@@ -177,14 +148,53 @@ export class ChunkStore extends EventEmitter {
     }
   }
 
+  /** Takes `seq` in hand unless it is before our join point or already here. */
+  private claim(seq: number): boolean {
+    if (this.firstSeq !== null && seq < this.firstSeq) return false;
+    if (this.ring.has(seq) || this.inFlight.has(seq)) {
+      this.opts.stats.duplicates++;
+      return false;
+    }
+    this.inFlight.add(seq);
+    return true;
+  }
+
+  private settle(seq: number, task: ReturnType<ChunkPool['run']>, data: Uint8Array, originMs: number, from: string, sig: Buffer | null): Promise<StoredChunk | null> {
+    const done = this.commit.then(async () => {
+      const res = await task.catch(() => null);
+      this.inFlight.delete(seq);
+      if (!res) {
+        this.emit('workerError', seq);
+        return null;
+      }
+      if (res.failed) {
+        this.opts.stats.rejected++;
+        this.emit('rejected', seq, from, res.failed);
+        return null;
+      }
+      if (res.writeError) {
+        this.opts.stats.diskErrors++;
+        this.opts.stats.lastDiskError = res.writeError;
+        this.emit('diskError', res.writeError);
+      }
+      const chunk: StoredChunk = { seq, hash: Buffer.from(res.hash), sig: sig ?? Buffer.from(res.sig!), data, originMs, storedMs: this.opts.now() };
+      this.keep(chunk);
+      this.emit('stored', chunk);
+      return chunk;
+    });
+    this.commit = done.then(() => undefined);
+    return done;
+  }
+
   private keep(chunk: StoredChunk): void {
     this.ring.set(chunk.seq, chunk);
-    this.stored++;
+    this.opts.stats.chunksStored++;
     if (this.firstSeq === null) this.firstSeq = chunk.seq;
     if (chunk.seq > this.maxSeq) this.maxSeq = chunk.seq;
     while (this.ring.size > this.capacity) {
-      const oldest = this.oldestKept();
-      this.ring.delete(oldest);
+      let min = Infinity;
+      for (const s of this.ring.keys()) if (s < min) min = s;
+      this.ring.delete(min);
     }
     for (const s of this.lostSet) if (s < this.maxSeq - 4 * this.capacity) this.lostSet.delete(s);
   }

@@ -3,33 +3,38 @@
  * @brief The child side of the overlay: one parent per stripe, and the repair of holes.
  *
  * How it works:
- * - `apply(view, parents)`: for every stripe whose parent changed, UNSUBSCRIBE from the old
- *   one and SUBSCRIBE to the new one from the next sequence of that stripe we lack, so a new
- *   parent replays what we missed from its ring buffer (nothing lost on failover).
- * - A parent that dies (`onParentGone`) orphans its stripes: we tell the coordinator
- *   (SUSPECT) and note the time; the first chunk from the next parent closes the recovery.
- * - `tick`: the repair scan. A sequence is missing when a later chunk of its stripe is stored
- *   (or the stream moved two stripes' worth past it); it is fetched from the stripe's parent,
- *   then the coordinator, then other members, at most FETCH_TRIES times before it is lost.
+ * - `apply(parents)`: for every stripe whose parent changed, UNSUBSCRIBE from the old one and
+ *   SUBSCRIBE to the new one from the next sequence of that stripe we lack, so a new parent
+ *   replays what we missed from its ring buffer (nothing lost on failover). The link to a parent
+ *   is watched (heartbeats, silence kills it).
+ * - A parent that dies (`parentGone`) orphans its stripes: we tell the coordinator (SUSPECT,
+ *   LINK_DIED) and note the time; the new parent's SUBSCRIBED closes the re-attach figure.
+ * - A parent that holds chunks of a stripe it does not deliver (its heartbeats' newest
+ *   sequence runs LAG_CHUNKS of the stripe ahead of ours for LAG_PERIODS periods) is reported as
+ *   SLOW; a parent that is itself behind is not blamed.
+ * - `tick`: the repair scan. A sequence is missing when a later chunk of its stripe is stored (or
+ *   the stream moved two stripes' worth past it); it is fetched from the stripe's parent, the
+ *   coordinator, the other parents, the successors, in turn, FETCH_TRIES times before it is lost.
  */
-import { EventEmitter } from 'node:events';
-import type { Session } from './session';
 import type { ChunkStore } from './store';
-import type { ViewMessage } from './membership';
+import type { Ledger } from './stats';
 import type { Logger } from '../log';
+import type { Session } from './session';
+import { nextInStripe } from './stripes';
+import { MemberRef, RefuseReason, SuspectReason } from '../protocol/peer';
 import { FETCH_RETRY_MS, FETCH_TRIES, LAG_CHUNKS, LAG_PERIODS, SUBSCRIBE_RETRY_MS } from '../constants';
 
-/** Per-stripe upstream state. */
+/** Per-stripe state. */
 interface StripeState {
-  /** Id of our parent in this stripe ('' when unplaced). */
-  parent: string;
-  /** Time the stripe was orphaned (for the first-chunk recovery figure), or 0. */
-  orphanedMs: number;
-  /** Time the stripe was orphaned, until a new parent accepts it (re-attach figure), or 0. */
+  /** Our parent ('' when unplaced). */
+  parent: MemberRef | null;
+  /** Former parents and until when their late chunks are tolerated. */
+  former: { id: string; untilMs: number }[];
+  /** Time the stripe lost its parent, until a new one accepts it (re-attach figure), or 0. */
   detachedMs: number;
   /** Retry time of a refused or failed subscription, or 0. */
   retryAtMs: number;
-  /** Since when the parent lags the source by LAG_CHUNKS of this stripe or more, or 0. */
+  /** Since when the parent lags, or 0. */
   laggingSinceMs: number;
   /** Highest sequence received in this stripe. */
   lastSeq: number;
@@ -37,126 +42,142 @@ interface StripeState {
 
 /** Options of the upstream. */
 export interface UpstreamOptions {
-  /** Our own id (IP). */
-  selfId: string;
-  /** Our chunks (what we hold and what we miss). */
+  /** Our id. */
+  self: string;
+  /** Our chunks. */
   store: ChunkStore;
+  /** The ledger. */
+  stats: Ledger;
   /** Logger. */
   log: Logger;
-  /** Returns an open session to a member, dialing it if needed. */
-  sessionTo: (id: string) => Promise<Session>;
-  /** The session to the coordinator, if open. */
-  coordinator: () => Session | null;
-  /** Ids of the other live members (repair holders). */
-  members: () => string[];
-  /** Newest sequence a neighbour holds, from its heartbeats (-1 when unknown). */
-  remoteMaxSeq: (id: string) => number;
+  /** Clock, ms. */
+  now: () => number;
+  /** An open session to a member, dialing it when needed. */
+  dial: (ref: MemberRef) => Promise<Session>;
+  /** The open session to `id`, if any. */
+  session: (id: string) => Session | undefined;
+  /** Watches the link to a parent. */
+  watch: (id: string, reason: 'parent', on: boolean) => void;
+  /** Members that hold chunks beyond our parents: the coordinator first, then the successors. */
+  holders: () => MemberRef[];
+  /** Tells the coordinator about a parent (SUSPECT). */
+  suspect: (id: string, reason: number) => void;
 }
 
-/** Events: `reattached` (ms, failure to a new parent's SUBSCRIBED), `recovered` (ms, failure to its first chunk), `lost` (seq). */
-export class Upstream extends EventEmitter {
+/** The parents of this peer, and its repair scan. */
+export class Upstream {
   private stripes: StripeState[] = [];
   private K = 1;
   private readonly fetches = new Map<number, { tries: number; atMs: number; holder: string }>();
 
-  /** @param opts Identity, store, dialer, coordinator and member lookups. */
-  constructor(private readonly opts: UpstreamOptions) {
-    super();
-  }
+  /** @param opts Identity, store, sessions, holders. */
+  constructor(private readonly opts: UpstreamOptions) {}
 
   /**
-   * @brief Follows a new view.
-   * @param view The view.
-   * @param parents Our parent in each stripe ('' when unplaced).
+   * @brief Follows the view's parents.
+   * @param parents Our parent per stripe (null when unplaced).
    */
-  apply(view: ViewMessage, parents: string[]): void {
-    this.K = view.stripes;
-    if (this.opts.store.firstSeq === null) this.opts.store.startAt(Math.max(0, view.liveSeq));
-    for (let s = 0; s < view.stripes; s++) {
-      const st = (this.stripes[s] ??= { parent: '', orphanedMs: 0, detachedMs: 0, retryAtMs: 0, lastSeq: -1, laggingSinceMs: 0 });
-      if (st.parent === parents[s]) continue;
+  apply(parents: (MemberRef | null)[]): void {
+    const now = this.opts.now();
+    this.K = parents.length;
+    for (let s = 0; s < parents.length; s++) {
+      const st = (this.stripes[s] ??= { parent: null, former: [], detachedMs: 0, retryAtMs: 0, laggingSinceMs: 0, lastSeq: -1 });
+      const next = parents[s];
+      if ((st.parent?.id ?? '') === (next?.id ?? '')) continue;
       const old = st.parent;
+      st.parent = next;
       st.laggingSinceMs = 0;
-      st.parent = parents[s];
-      if (old) void this.opts.sessionTo(old).then((x) => x.send({ type: 'unsubscribe', stripe: s })).catch(() => undefined);
-      if (st.parent) this.subscribe(s);
+      if (old) {
+        st.former = [{ id: old.id, untilMs: now + 2_000 }, ...st.former.filter((f) => f.untilMs > now && f.id !== old.id)].slice(0, 4);
+        this.opts.session(old.id)?.send({ type: 'unsubscribe', stripe: s });
+        if (!this.stripes.some((x) => x.parent?.id === old.id)) this.opts.watch(old.id, 'parent', false);
+      }
+      if (next) {
+        st.detachedMs ||= old ? now : 0;
+        this.subscribe(s);
+      }
     }
+    this.stripes.length = parents.length;
   }
 
-  /** @brief Forgets every parent (we became the root: the coordinator subscribes to nobody). */
+  /** @brief Forgets every parent (we are the root now, or we left). */
   reset(): void {
-    for (const st of this.stripes) { st.parent = ''; st.orphanedMs = 0; st.detachedMs = 0; st.retryAtMs = 0; }
+    for (const st of this.stripes) if (st.parent) this.opts.watch(st.parent.id, 'parent', false);
+    this.stripes = [];
   }
 
   /** @brief Our parents as (id, stripes). */
-  links(): { id: string; stripes: number[] }[] {
-    const by = new Map<string, number[]>();
-    this.stripes.forEach((st, s) => { if (st.parent) by.set(st.parent, [...(by.get(st.parent) ?? []), s]); });
-    return [...by].map(([id, stripes]) => ({ id, stripes }));
+  links(): { ref: MemberRef; stripes: number[] }[] {
+    const by = new Map<string, { ref: MemberRef; stripes: number[] }>();
+    this.stripes.forEach((st, s) => {
+      if (!st.parent) return;
+      const e = by.get(st.parent.id) ?? { ref: st.parent, stripes: [] };
+      e.stripes.push(s);
+      by.set(st.parent.id, e);
+    });
+    return [...by.values()];
   }
 
-  /** @brief A chunk arrived from `from`. */
-  onChunk(from: string, seq: number): void {
-    const st = this.stripes[seq % this.K];
-    if (!st) return;
-    if (seq > st.lastSeq) st.lastSeq = seq;
-    if (st.orphanedMs && st.parent === from) {
-      this.emit('recovered', Date.now() - st.orphanedMs);
-      st.orphanedMs = 0;
-    }
-    this.fetches.delete(seq);
-  }
-
-  /**
-   * @brief Whether a CHUNK from `from` is acceptable: only our parent of its stripe, or the
-   * holder we asked for it (FETCH), may send us a chunk.
-   * @param from Sender id. @param seq Chunk sequence.
-   */
+  /** @brief Whether `from` may send us chunk `seq`: its stripe's parent, or the holder we asked. */
   accepts(from: string, seq: number): boolean {
-    return this.stripes[seq % this.K]?.parent === from || this.fetches.get(seq)?.holder === from;
+    return this.stripes[seq % this.K]?.parent?.id === from || this.fetches.get(seq)?.holder === from;
+  }
+
+  /** @brief Whether `from` was the stripe's parent until a moment ago (its late chunk is no violation). */
+  wasParent(from: string, seq: number): boolean {
+    const now = this.opts.now();
+    return this.stripes[seq % this.K]?.former.some((f) => f.id === from && now < f.untilMs) ?? false;
+  }
+
+  /** @brief A chunk arrived. */
+  onChunk(seq: number): void {
+    const st = this.stripes[seq % this.K];
+    if (st && seq > st.lastSeq) st.lastSeq = seq;
+    this.fetches.delete(seq);
   }
 
   /** @brief A parent accepted our subscription: the stripe is attached again. */
   onSubscribed(from: string, stripe: number): void {
     const st = this.stripes[stripe];
-    if (!st || st.parent !== from) return;
+    if (!st || st.parent?.id !== from) return;
     st.retryAtMs = 0;
     if (st.detachedMs) {
-      this.emit('reattached', Date.now() - st.detachedMs);
+      this.opts.stats.reattached(this.opts.now() - st.detachedMs);
       st.detachedMs = 0;
     }
   }
 
-  /** @brief A subscription was refused (no free slot yet): retry shortly. */
-  onRefused(from: string, stripe: number): void {
+  /** @brief A subscription was refused: retry shortly (our parent's view may lag ours). */
+  onRefused(from: string, stripe: number, reason: number): void {
     const st = this.stripes[stripe];
-    if (st && st.parent === from) st.retryAtMs = Date.now() + SUBSCRIBE_RETRY_MS;
+    if (st && st.parent?.id === from) st.retryAtMs = this.opts.now() + (reason === RefuseReason.SLOTS_FULL ? SUBSCRIBE_RETRY_MS : SUBSCRIBE_RETRY_MS * 2);
   }
 
-  /** @brief A neighbour died or left: orphan its stripes and tell the coordinator. */
-  onParentGone(id: string): void {
+  /** @brief The link to `id` died: orphan its stripes and tell the coordinator. */
+  parentGone(id: string): void {
     let orphaned = false;
     for (const st of this.stripes) {
-      if (st.parent !== id) continue;
+      if (st.parent?.id !== id) continue;
       orphaned = true;
-      st.parent = ''; // a later view naming it again (it came back) subscribes afresh
-      if (!st.orphanedMs) st.orphanedMs = Date.now();
-      if (!st.detachedMs) st.detachedMs = Date.now();
+      st.detachedMs ||= this.opts.now();
+      st.retryAtMs = this.opts.now() + SUBSCRIBE_RETRY_MS; // the same parent again if the view keeps it
     }
-    if (orphaned) this.opts.coordinator()?.send({ type: 'suspect', id });
+    if (orphaned) this.opts.suspect(id, SuspectReason.LINK_DIED);
+    const f = this.fetches;
+    for (const [seq, x] of f) if (x.holder === id) x.atMs = 0;
   }
 
-  /** @brief A holder does not have `seq`: try the next one at once. */
+  /** @brief A holder does not have `seq`: ask the next one at once. */
   onMissing(from: string, seq: number): void {
     const f = this.fetches.get(seq);
     if (f && f.holder === from) f.atMs = 0;
   }
 
-  /** @brief Retries subscriptions and runs the repair scan. */
-  tick(now: number, periodMs = 2000): void {
+  /** @brief Retries subscriptions, checks lag, runs the repair scan. */
+  tick(now: number, periodMs: number): void {
     this.stripes.forEach((st, s) => {
       if (st.parent && st.retryAtMs && now >= st.retryAtMs) this.subscribe(s);
-      this.checkLag(st, now, periodMs, st.parent ? this.opts.remoteMaxSeq(st.parent) : -1);
+      this.checkLag(st, now, periodMs);
     });
     const store = this.opts.store;
     for (const seq of store.missing()) {
@@ -169,65 +190,54 @@ export class Upstream extends EventEmitter {
         this.fetches.delete(seq);
         store.giveUp(seq);
         this.opts.log.warn({ seq }, 'chunk lost: no holder had it');
-        this.emit('lost', seq);
         continue;
       }
       const holder = this.holderFor(seq, f.tries);
       f.tries++;
       f.atMs = now + FETCH_RETRY_MS;
-      f.holder = holder ?? '';
+      f.holder = holder?.id ?? '';
       this.fetches.set(seq, f);
-      if (holder) void this.opts.sessionTo(holder).then((x) => x.send({ type: 'fetch', seq })).catch(() => { f.atMs = 0; });
+      if (holder) void this.opts.dial(holder).then((x) => x.send({ type: 'fetch', seq }), () => { f.atMs = 0; });
     }
   }
 
-  /**
-   * A slow parent (it holds chunks of the stripe but delivers them late: its own newest
-   * sequence, from its heartbeats, is LAG_CHUNKS chunks of the stripe ahead of what it gave us,
-   * for LAG_PERIODS periods) is reported; the coordinator, which still hears it, moves us away
-   * from that edge. A parent that is itself behind is not blamed: moving would not help.
-   */
-  private checkLag(st: StripeState, now: number, periodMs: number, parentMaxSeq: number): void {
-    const ahead = st.lastSeq >= 0 && parentMaxSeq - st.lastSeq >= LAG_CHUNKS * this.K;
+  private checkLag(st: StripeState, now: number, periodMs: number): void {
+    const parentMax = st.parent ? this.opts.session(st.parent.id)?.remoteMaxSeq ?? -1 : -1;
+    const ahead = st.lastSeq >= 0 && parentMax - st.lastSeq >= LAG_CHUNKS * this.K;
     if (!st.parent || !ahead) {
       st.laggingSinceMs = 0;
       return;
     }
     st.laggingSinceMs ||= now;
     if (now - st.laggingSinceMs < LAG_PERIODS * periodMs) return;
-    this.opts.log.warn({ parent: st.parent, lastSeq: st.lastSeq, parentMaxSeq }, 'parent too slow: asking to be moved');
-    this.opts.coordinator()?.send({ type: 'suspect', id: st.parent });
-    st.laggingSinceMs = now; // ask again after another LAG_PERIODS if nothing changed
+    this.opts.log.warn({ parent: st.parent.id, lastSeq: st.lastSeq, parentMax }, 'parent too slow: asking to be moved');
+    this.opts.suspect(st.parent.id, SuspectReason.SLOW);
+    st.laggingSinceMs = now;
   }
 
-  private holderFor(seq: number, tries: number): string | undefined {
+  private holderFor(seq: number, tries: number): MemberRef | undefined {
     const parent = this.stripes[seq % this.K]?.parent;
-    const coord = this.opts.coordinator()?.id;
-    const others = this.opts.members().filter((m) => m !== parent && m !== coord);
-    const order = [parent, coord, ...others].filter((x): x is string => !!x && x !== this.opts.selfId);
+    const seen = new Set<string>([this.opts.self]);
+    const order: MemberRef[] = [];
+    for (const r of [parent, ...this.opts.holders(), ...this.stripes.map((x) => x.parent)]) {
+      if (r && !seen.has(r.id)) { seen.add(r.id); order.push(r); }
+    }
     return order.length ? order[tries % order.length] : undefined;
   }
 
   private subscribe(s: number): void {
     const st = this.stripes[s];
-    st.retryAtMs = 0;
     const parent = st.parent;
+    if (!parent) return;
+    st.retryAtMs = 0;
     const store = this.opts.store;
     const from = st.lastSeq >= 0 ? st.lastSeq + this.K : nextInStripe(store.firstSeq ?? 0, s, this.K);
-    this.opts.sessionTo(parent).then((x) => {
-      if (this.stripes[s].parent === parent) x.send({ type: 'subscribe', stripe: s, fromSeq: from });
-    }).catch((err: Error) => {
-      this.opts.log.debug({ parent, stripe: s, err: err.message }, 'cannot reach parent; will retry');
-      if (this.stripes[s].parent === parent) {
-        st.retryAtMs = Date.now() + SUBSCRIBE_RETRY_MS * 4;
-        if (!st.orphanedMs) st.orphanedMs = Date.now();
-      }
+    this.opts.watch(parent.id, 'parent', true);
+    this.opts.dial(parent).then((x) => {
+      if (this.stripes[s]?.parent?.id === parent.id) x.send({ type: 'subscribe', stripe: s, fromSeq: from });
+    }, (err: Error) => {
+      this.opts.log.debug({ parent: parent.id, stripe: s, err: err.message }, 'cannot reach parent; will retry');
+      if (this.stripes[s]?.parent?.id === parent.id) st.retryAtMs = this.opts.now() + SUBSCRIBE_RETRY_MS * 4;
     });
   }
-}
-
-/** @brief First sequence >= from that belongs to stripe s of K. */
-export function nextInStripe(from: number, s: number, K: number): number {
-  const r = ((from % K) + K) % K;
-  return from + ((s - r + K) % K);
 }

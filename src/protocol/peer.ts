@@ -1,336 +1,269 @@
 /**
  * @file peer.ts
- * @brief The P2P wire protocol between relaytv peers: framing and every message, pure (no sockets).
+ * @brief Every message of the P2P protocol (version 2) in one declarative table. Pure, no sockets.
  *
- * Frame layout (all integers big-endian):
- * ```
- * +-----------+-----------+--------+----------------------+
- * | len: u32  | ver: u8=1 | type:u8| body: len-2 bytes    |
- * +-----------+-----------+--------+----------------------+
- * ```
- * `len` counts version, type and body; it is bounded by MAX_FRAME_BYTES so a stranger cannot
- * make a peer buffer more than one chunk. Strings are `u8 length + UTF-8`. Sequence numbers
- * are i32 where -1 means "none". Message bodies:
- * - HELLO(1): id:str, p2pPort:u16, httpPort:u16, slots:u16, channel:u8, flags:u8 (bit0 direct), maxSeq:i32
- * - JOIN(2): empty (ask the coordinator for membership)
- * - REDIRECT(3): ip:str, port:u16 (the coordinator is there)
- * - VIEW(4): epoch:u32, stripes:u8, periodMs:u32, liveSeq:i32, coordinator:str, n:u16,
- *   n x member{id:str, p2pPort:u16, httpPort:u16, slots:u16, home:i8, flags:u8, sent:f64},
- *   then per stripe: m:u16, m x edge{child:u16, parent:u16} (indexes into the member list)
- * - HEARTBEAT(5): maxSeq:i32, sent:f64, flags:u8 (bit0 direct)
- * - SUBSCRIBE(6): stripe:u8, fromSeq:i32 (-1: from the live edge)
- * - UNSUBSCRIBE(7): stripe:u8
- * - REFUSED(8): stripe:u8, reason:u8 (1 slots full, 2 not in view)
- * - CHUNK(9): seq:u32, sha256:32 bytes, originMs:f64, data: the rest (the chunk's bytes)
- * - FETCH(10): seq:u32 (send me this chunk if you hold it)
- * - MISSING(11): seq:u32 (I do not hold it)
- * - SUSPECT(12): id:str (my link to this peer died)
- * - BYE(13): reason:u8 (0 leaving)
- * - ANNOUNCE(14): seq:u32, sha256:32 bytes (the source's hash of a chunk)
- * - SUBSCRIBED(15): stripe:u8, fromSeq:i32 (subscription accepted, the stripe flows from fromSeq)
+ * Each row of CODECS gives a message its type byte, its largest frame and its encode/decode
+ * pair; the type ids, the decode map and the per-type frame bounds all derive from the table, so
+ * a new message is one row. Frames are described in framing.ts. Body layouts (big-endian;
+ * `ref` = id:str, p2pPort:u16, httpPort:u16; `id` = an IP literal as str; `?x` = u8 flag + x):
+ * - 1 HELLO: id, p2pPort:u16, httpPort:u16, slots:u16, channel:u8, flags:u8 (bit0 direct,
+ *   bit1 the overlay needs a key), nonce:16 bytes. The first frame on every connection.
+ * - 2 AUTH: mac:32 bytes = HMAC-SHA256(overlay key, "relaytv-auth" | remote nonce | own id | remote id).
+ * - 3 JOIN: empty. 4 REDIRECT: ref (the coordinator is there).
+ * - 5 UPDATE (what one member needs, coordinator -> member): flags:u8 (bit0 full), epoch:u32,
+ *   since:u32 (epoch of the previous update to this member; a gap asks RESYNC), stripes:u8,
+ *   periodMs:u32, liveSeq:i32, coordinator:ref, n:u8 x successor ref, ?(source id, key:32),
+ *   n:u8 x (stripe:u8, ?parent ref), n:u16 x (stripe:u8, add:u8, child id).
+ * - 6 REPLICA (the whole membership, coordinator -> successors): flags:u8 (bit0 full), epoch:u32,
+ *   since:u32, stripes:u8, n:u32 x op; op = 1 member (id, p2pPort, httpPort, slots:u16, home:i8) |
+ *   2 gone (id) | 3 edge (stripe:u8, child id, parent id or "").
+ * - 7 RESYNC: what:u8 (1 update, 2 replica). 8 HEARTBEAT: maxSeq:i32, flags:u8 (bit0 direct).
+ * - 9 SUBSCRIBE / 10 SUBSCRIBED: stripe:u8, fromSeq:i32. 11 UNSUBSCRIBE: stripe:u8.
+ * - 12 REFUSED: stripe:u8, reason:u8 (RefuseReason).
+ * - 13 CHUNK: seq:u32, originMs:f64, sha256:32, signature:64 (the source's Ed25519 over
+ *   channel, seq, originMs, sha256), data: the rest.
+ * - 14: reserved (ANNOUNCE in version 1; the source's signature in CHUNK replaced it).
+ * - 15 FETCH / 16 MISSING: seq:u32. 17 SUSPECT: id, reason:u8 (SuspectReason).
+ * - 18 BYE: reason:u8 (ByeReason), ?ref (where to go when abdicating). 19 PING / 20 PONG: nonce:u32.
  */
 import { relayError } from '../errors';
-import { MAX_CHUNK_BYTES } from '../constants';
+import { MAX_CHUNK_BYTES, MAX_MEMBERS, MAX_STRIPES, MAX_SUCCESSORS, MAX_SLOTS } from '../constants';
+import { frame, FrameDecoder, Reader, Writer } from './framing';
 
-/** Protocol version carried by every frame. */
-export const PROTOCOL_VERSION = 1;
-/** Bytes of the length prefix. */
-export const LEN_BYTES = 4;
-/** Largest `len` accepted: one chunk plus its CHUNK header, with room to spare. */
-export const MAX_FRAME_BYTES = MAX_CHUNK_BYTES + 1024;
-/** Largest VIEW member list (u16 on the wire). */
-export const MAX_MEMBERS = 65535;
-/** Largest stripe count (u8 on the wire; sensible values are 1-8). */
-export const MAX_STRIPES = 16;
-
-/** Message type codes. */
-export const MsgType = {
-  HELLO: 1, JOIN: 2, REDIRECT: 3, VIEW: 4, HEARTBEAT: 5, SUBSCRIBE: 6, UNSUBSCRIBE: 7,
-  REFUSED: 8, CHUNK: 9, FETCH: 10, MISSING: 11, SUSPECT: 12, BYE: 13, ANNOUNCE: 14, SUBSCRIBED: 15,
-} as const;
-
-/** A member as carried in a VIEW. */
-export interface WireMember {
-  /** Stable id of the member (its IP). */
+/** A member as another member must know it: where to reach it. */
+export interface MemberRef {
+  /** Its id: its IP. */
   id: string;
-  /** TCP port of the member's P2P listener (u16). */
+  /** Its P2P port. */
   p2pPort: number;
-  /** TCP port of the member's HTTP (status/metrics) server (u16). */
+  /** Its /status and /metrics port. */
   httpPort: number;
-  /** Downstream slots: most children edges the member accepts over all stripes (u16). */
-  slots: number;
-  /** Home stripe (interior there, leaf elsewhere), or -1 when the member has none (i8). */
-  home: number;
-  /** True when the member holds a server slot (the server pushes chunks to it directly). */
-  direct: boolean;
-  /** Chunk bytes the member has sent to other peers so far, to children and FETCH answers (balance input; f64). */
-  sent: number;
 }
+
+/** Why a subscription was refused. */
+export const RefuseReason = { SLOTS_FULL: 1, NOT_CHILD: 2 } as const;
+/** Why a member is reported to the coordinator. */
+export const SuspectReason = { LINK_DIED: 1, SLOW: 2, BAD_DATA: 3 } as const;
+/** Why a peer says goodbye. */
+export const ByeReason = { LEAVING: 0, ABDICATING: 1 } as const;
+/** What a RESYNC asks for. */
+export const ResyncWhat = { UPDATE: 1, REPLICA: 2 } as const;
+
+/** One operation of a REPLICA. */
+export type ReplicaOp =
+  | { op: 'member'; ref: MemberRef; slots: number; home: number }
+  | { op: 'gone'; id: string }
+  | { op: 'edge'; stripe: number; child: string; parent: string };
 
 /** Every P2P message, discriminated by `type`. */
 export type PeerMessage =
-  | { type: 'hello'; id: string; p2pPort: number; httpPort: number; slots: number; channel: number; direct: boolean; maxSeq: number }
+  | { type: 'hello'; id: string; p2pPort: number; httpPort: number; slots: number; channel: number; direct: boolean; keyRequired: boolean; nonce: Buffer }
+  | { type: 'auth'; mac: Buffer }
   | { type: 'join' }
-  | { type: 'redirect'; ip: string; port: number }
-  | { type: 'view'; epoch: number; stripes: number; periodMs: number; liveSeq: number; coordinator: string; members: WireMember[]; edges: [number, number][][] }
-  | { type: 'heartbeat'; maxSeq: number; sent: number; direct: boolean }
+  | { type: 'redirect'; to: MemberRef }
+  | { type: 'update'; full: boolean; epoch: number; since: number; stripes: number; periodMs: number; liveSeq: number;
+      coordinator: MemberRef; successors: MemberRef[]; source: { id: string; key: Buffer } | null;
+      parents: { stripe: number; parent: MemberRef | null }[]; children: { stripe: number; id: string; add: boolean }[] }
+  | { type: 'replica'; full: boolean; epoch: number; since: number; stripes: number; ops: ReplicaOp[] }
+  | { type: 'resync'; what: number }
+  | { type: 'heartbeat'; maxSeq: number; direct: boolean }
   | { type: 'subscribe'; stripe: number; fromSeq: number }
+  | { type: 'subscribed'; stripe: number; fromSeq: number }
   | { type: 'unsubscribe'; stripe: number }
   | { type: 'refused'; stripe: number; reason: number }
-  | { type: 'chunk'; seq: number; hash: Buffer; originMs: number; data: Uint8Array }
+  | { type: 'chunk'; seq: number; originMs: number; hash: Buffer; sig: Buffer; data: Uint8Array }
   | { type: 'fetch'; seq: number }
   | { type: 'missing'; seq: number }
-  | { type: 'suspect'; id: string }
-  | { type: 'bye'; reason: number }
-  | { type: 'announce'; seq: number; hash: Buffer }
-  | { type: 'subscribed'; stripe: number; fromSeq: number };
+  | { type: 'suspect'; id: string; reason: number }
+  | { type: 'bye'; reason: number; to: MemberRef | null }
+  | { type: 'ping'; nonce: number }
+  | { type: 'pong'; nonce: number };
 
-const TYPE_OF: Record<PeerMessage['type'], number> = {
-  hello: 1, join: 2, redirect: 3, view: 4, heartbeat: 5, subscribe: 6, unsubscribe: 7,
-  refused: 8, chunk: 9, fetch: 10, missing: 11, suspect: 12, bye: 13, announce: 14, subscribed: 15,
+/** A message type name. */
+export type MsgName = PeerMessage['type'];
+/** The message of a given name. */
+export type Msg<T extends MsgName> = Extract<PeerMessage, { type: T }>;
+
+/** One row of the table. */
+interface Codec<M extends PeerMessage> {
+  /** Type byte on the wire. */
+  id: number;
+  /** Largest frame `len` (version + type + body), checked before the body is allocated. */
+  max: number;
+  /** Writes the body. */
+  encode(w: Writer, m: M): void;
+  /** Reads the body (the reader checks the end). */
+  decode(r: Reader): M;
+}
+
+/** Bytes of a SHA-256. */
+export const HASH_BYTES = 32;
+/** Bytes of an Ed25519 signature. */
+export const SIG_BYTES = 64;
+/** Bytes of an Ed25519 public key (raw). */
+export const KEY_BYTES = 32;
+/** Bytes of a HELLO nonce. */
+export const NONCE_BYTES = 16;
+/** Largest encoded ref: id (1 + 45) + two ports. */
+const REF_BYTES = 50;
+
+const ref = {
+  write: (w: Writer, r: MemberRef) => w.str(r.id).u16(r.p2pPort).u16(r.httpPort),
+  read: (r: Reader): MemberRef => ({ id: r.ip(), p2pPort: r.u16(), httpPort: r.u16() }),
+};
+const stripeOf = (r: Reader): number => {
+  const s = r.u8();
+  if (s >= MAX_STRIPES) throw relayError('BAD_FRAME', `stripe ${s} >= ${MAX_STRIPES}`);
+  return s;
 };
 
-/** Appends fields to a growing byte list. */
-class Writer {
-  private parts: number[] = [];
-  private bufs: Buffer[] = [];
-  private flush(): void {
-    if (this.parts.length) this.bufs.push(Buffer.from(this.parts));
-    this.parts = [];
-  }
-  /** @brief Appends one byte (the low 8 bits of `v`). @param v The value. @return this, for chaining. */
-  u8(v: number): this { this.parts.push(v & 0xff); return this; }
-  /** @brief Appends a signed byte (two's complement). @param v The value, -128..127. @return this, for chaining. */
-  i8(v: number): this { return this.u8(v < 0 ? 256 + v : v); }
-  /** @brief Appends an unsigned 16-bit integer, big-endian. @param v The value, 0..65535. @return this, for chaining. */
-  u16(v: number): this { return this.u8(v >>> 8).u8(v); }
-  /** @brief Appends an unsigned 32-bit integer, big-endian. @param v The value. @return this, for chaining. */
-  u32(v: number): this { return this.u16(v >>> 16).u16(v & 0xffff); }
-  /** @brief Appends a signed 32-bit integer, big-endian two's complement. @param v The value (-1: none). @return this, for chaining. */
-  i32(v: number): this { return this.u32(v >>> 0); }
-  /** @brief Appends an IEEE-754 double, 8 bytes big-endian. @param v The value. @return this, for chaining. */
-  f64(v: number): this { const b = Buffer.alloc(8); b.writeDoubleBE(v); return this.raw(b); }
-  /**
-   * @brief Appends a string as `u8 length + UTF-8`; throws BAD_FRAME past 255 bytes.
-   * @param s The string.
-   * @return this, for chaining.
-   */
-  str(s: string): this {
-    const b = Buffer.from(s, 'utf8');
-    if (b.length > 255) throw relayError('BAD_FRAME', `string longer than 255 bytes`);
-    return this.u8(b.length).raw(b);
-  }
-  /** @brief Appends bytes as they are, without copying them (a view on the same memory). @param b The bytes. @return this, for chaining. */
-  raw(b: Uint8Array): this { this.flush(); this.bufs.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength)); return this; }
-  /** @brief Ends the writing. @return The written fields as a list of buffers, in order. */
-  done(): Buffer[] { this.flush(); return this.bufs; }
+/** The table: one row per message. */
+export const CODECS: { [T in MsgName]: Codec<Msg<T>> } = {
+  hello: {
+    id: 1, max: 128,
+    encode: (w, m) => w.str(m.id).u16(m.p2pPort).u16(m.httpPort).u16(m.slots).u8(m.channel)
+      .u8((m.direct ? 1 : 0) | (m.keyRequired ? 2 : 0)).fixed(m.nonce, NONCE_BYTES),
+    decode: (r) => {
+      const id = r.ip(); const p2pPort = r.u16(); const httpPort = r.u16(); const slots = r.u16();
+      if (slots > MAX_SLOTS) throw relayError('BAD_FRAME', `slots ${slots} > ${MAX_SLOTS}`);
+      const channel = r.u8(); const flags = r.u8();
+      return { type: 'hello', id, p2pPort, httpPort, slots, channel, direct: (flags & 1) !== 0, keyRequired: (flags & 2) !== 0, nonce: r.bytes(NONCE_BYTES) };
+    },
+  },
+  auth: { id: 2, max: 2 + 32, encode: (w, m) => w.fixed(m.mac, 32), decode: (r) => ({ type: 'auth', mac: r.bytes(32) }) },
+  join: { id: 3, max: 2, encode: () => undefined, decode: () => ({ type: 'join' }) },
+  redirect: { id: 4, max: 2 + REF_BYTES, encode: (w, m) => ref.write(w, m.to), decode: (r) => ({ type: 'redirect', to: ref.read(r) }) },
+  update: {
+    id: 5, max: 64 * 1024,
+    encode: (w, m) => {
+      w.u8(m.full ? 1 : 0).u32(m.epoch).u32(m.since).u8(m.stripes).u32(m.periodMs).i32(m.liveSeq);
+      ref.write(w, m.coordinator);
+      w.u8(m.successors.length);
+      for (const s of m.successors) ref.write(w, s);
+      w.u8(m.source ? 1 : 0);
+      if (m.source) w.str(m.source.id).fixed(m.source.key, KEY_BYTES);
+      w.u8(m.parents.length);
+      for (const p of m.parents) { w.u8(p.stripe).u8(p.parent ? 1 : 0); if (p.parent) ref.write(w, p.parent); }
+      w.u16(m.children.length);
+      for (const c of m.children) w.u8(c.stripe).u8(c.add ? 1 : 0).str(c.id);
+    },
+    decode: (r) => {
+      const full = (r.u8() & 1) === 1; const epoch = r.u32(); const since = r.u32();
+      const stripes = r.u8();
+      if (stripes < 1 || stripes > MAX_STRIPES) throw relayError('BAD_FRAME', `update with ${stripes} stripes`);
+      const periodMs = r.u32(); const liveSeq = r.i32(); const coordinator = ref.read(r);
+      const successors = Array.from({ length: countU8(r, MAX_SUCCESSORS) }, () => ref.read(r));
+      const source = r.u8() ? { id: r.ip(), key: r.bytes(KEY_BYTES) } : null;
+      const parents = Array.from({ length: countU8(r, MAX_STRIPES) }, () => ({ stripe: stripeOf(r), parent: r.u8() ? ref.read(r) : null }));
+      const children = Array.from({ length: r.count(MAX_SLOTS * MAX_STRIPES) }, () => ({ stripe: stripeOf(r), add: r.u8() === 1, id: r.ip() }));
+      return { type: 'update', full, epoch, since, stripes, periodMs, liveSeq, coordinator, successors, source, parents, children };
+    },
+  },
+  replica: {
+    id: 6, max: 4 * 1024 * 1024,
+    encode: (w, m) => {
+      w.u8(m.full ? 1 : 0).u32(m.epoch).u32(m.since).u8(m.stripes).u32(m.ops.length);
+      for (const o of m.ops) {
+        if (o.op === 'member') { w.u8(1); ref.write(w, o.ref); w.u16(o.slots).i8(o.home); }
+        else if (o.op === 'gone') w.u8(2).str(o.id);
+        else w.u8(3).u8(o.stripe).str(o.child).str(o.parent);
+      }
+    },
+    decode: (r) => {
+      const full = (r.u8() & 1) === 1; const epoch = r.u32(); const since = r.u32();
+      const stripes = r.u8();
+      if (stripes < 1 || stripes > MAX_STRIPES) throw relayError('BAD_FRAME', `replica with ${stripes} stripes`);
+      const ops = Array.from({ length: r.count(MAX_MEMBERS * (1 + MAX_STRIPES), true) }, (): ReplicaOp => {
+        const tag = r.enum([1, 2, 3]);
+        if (tag === 1) {
+          const mref = ref.read(r); const slots = r.u16(); const home = r.i8();
+          if (slots > MAX_SLOTS || home >= MAX_STRIPES) throw relayError('BAD_FRAME', `member with slots ${slots}, home ${home}`);
+          return { op: 'member', ref: mref, slots, home };
+        }
+        if (tag === 2) return { op: 'gone', id: r.ip() };
+        return { op: 'edge', stripe: stripeOf(r), child: r.ip(), parent: r.ipOrNone() };
+      });
+      return { type: 'replica', full, epoch, since, stripes, ops };
+    },
+  },
+  resync: { id: 7, max: 3, encode: (w, m) => w.u8(m.what), decode: (r) => ({ type: 'resync', what: r.enum(Object.values(ResyncWhat)) }) },
+  heartbeat: {
+    id: 8, max: 7, encode: (w, m) => w.i32(m.maxSeq).u8(m.direct ? 1 : 0),
+    decode: (r) => ({ type: 'heartbeat', maxSeq: r.i32(), direct: (r.u8() & 1) === 1 }),
+  },
+  subscribe: { id: 9, max: 7, encode: (w, m) => w.u8(m.stripe).i32(m.fromSeq), decode: (r) => ({ type: 'subscribe', stripe: stripeOf(r), fromSeq: r.i32() }) },
+  subscribed: { id: 10, max: 7, encode: (w, m) => w.u8(m.stripe).i32(m.fromSeq), decode: (r) => ({ type: 'subscribed', stripe: stripeOf(r), fromSeq: r.i32() }) },
+  unsubscribe: { id: 11, max: 3, encode: (w, m) => w.u8(m.stripe), decode: (r) => ({ type: 'unsubscribe', stripe: stripeOf(r) }) },
+  refused: {
+    id: 12, max: 4, encode: (w, m) => w.u8(m.stripe).u8(m.reason),
+    decode: (r) => ({ type: 'refused', stripe: stripeOf(r), reason: r.enum(Object.values(RefuseReason)) }),
+  },
+  chunk: {
+    id: 13, max: 2 + 4 + 8 + HASH_BYTES + SIG_BYTES + MAX_CHUNK_BYTES,
+    encode: (w, m) => w.u32(m.seq).f64(m.originMs).fixed(m.hash, HASH_BYTES).fixed(m.sig, SIG_BYTES).raw(m.data),
+    decode: (r) => ({ type: 'chunk', seq: r.u32(), originMs: r.f64(), hash: r.bytes(HASH_BYTES), sig: r.bytes(SIG_BYTES), data: r.rest() }),
+  },
+  fetch: { id: 15, max: 6, encode: (w, m) => w.u32(m.seq), decode: (r) => ({ type: 'fetch', seq: r.u32() }) },
+  missing: { id: 16, max: 6, encode: (w, m) => w.u32(m.seq), decode: (r) => ({ type: 'missing', seq: r.u32() }) },
+  suspect: {
+    id: 17, max: 2 + 46 + 1, encode: (w, m) => w.str(m.id).u8(m.reason),
+    decode: (r) => ({ type: 'suspect', id: r.ip(), reason: r.enum(Object.values(SuspectReason)) }),
+  },
+  bye: {
+    id: 18, max: 2 + 2 + REF_BYTES,
+    encode: (w, m) => { w.u8(m.reason).u8(m.to ? 1 : 0); if (m.to) ref.write(w, m.to); },
+    decode: (r) => ({ type: 'bye', reason: r.enum(Object.values(ByeReason)), to: r.u8() ? ref.read(r) : null }),
+  },
+  ping: { id: 19, max: 6, encode: (w, m) => w.u32(m.nonce), decode: (r) => ({ type: 'ping', nonce: r.u32() }) },
+  pong: { id: 20, max: 6, encode: (w, m) => w.u32(m.nonce), decode: (r) => ({ type: 'pong', nonce: r.u32() }) },
+};
+
+/** A u8 count bounded by `max`. */
+function countU8(r: Reader, max: number): number {
+  const n = r.u8();
+  if (n > max) throw relayError('BAD_FRAME', `${n} items > ${max}`);
+  return n;
 }
 
-/** Reads fields from a body, throwing BAD_FRAME past its end. */
-class Reader {
-  private off = 0;
-  /**
-   * @param buf The message body to read.
-   * @param what What the body is, named in BAD_FRAME errors.
-   */
-  constructor(private readonly buf: Buffer, private readonly what: string) {}
-  private need(n: number): number {
-    if (this.off + n > this.buf.length) throw relayError('BAD_FRAME', `${this.what} truncated`);
-    const at = this.off;
-    this.off += n;
-    return at;
-  }
-  /** @brief Reads one unsigned byte. @return The value, 0..255. */
-  u8(): number { return this.buf[this.need(1)]; }
-  /** @brief Reads a signed byte. @return The value, -128..127. */
-  i8(): number { return this.buf.readInt8(this.need(1)); }
-  /** @brief Reads an unsigned 16-bit big-endian integer. @return The value, 0..65535. */
-  u16(): number { return this.buf.readUInt16BE(this.need(2)); }
-  /** @brief Reads an unsigned 32-bit big-endian integer. @return The value. */
-  u32(): number { return this.buf.readUInt32BE(this.need(4)); }
-  /** @brief Reads a signed 32-bit big-endian integer. @return The value (-1: none, for sequences). */
-  i32(): number { return this.buf.readInt32BE(this.need(4)); }
-  /** @brief Reads an 8-byte big-endian IEEE-754 double. @return The value. */
-  f64(): number { return this.buf.readDoubleBE(this.need(8)); }
-  /** @brief Reads a `u8 length + UTF-8` string. @return The string. */
-  str(): string { const n = this.u8(); return this.buf.toString('utf8', this.need(n), this.off); }
-  /** @brief Reads `n` bytes, not copied. @param n How many. @return A view on the body's bytes. */
-  bytes(n: number): Buffer { const at = this.need(n); return this.buf.subarray(at, at + n); }
-  /** @brief Reads everything left in the body, not copied. @return A view on the remaining bytes (maybe empty). */
-  rest(): Buffer { const at = this.off; this.off = this.buf.length; return this.buf.subarray(at); }
-  /** @brief Checks the body was read to its end; throws BAD_FRAME on trailing bytes. */
-  end(): void { if (this.off !== this.buf.length) throw relayError('BAD_FRAME', `${this.what} has trailing bytes`); }
-}
+/** Type byte of every message name. */
+export const MsgType = Object.fromEntries(Object.entries(CODECS).map(([name, c]) => [name, c.id])) as { [T in MsgName]: number };
+/** Message name of every type byte. */
+const NAME_OF = new Map<number, MsgName>(Object.entries(CODECS).map(([name, c]) => [c.id, name as MsgName]));
+/** Largest frame per type byte (what FrameDecoder checks before allocating). */
+export const MAX_FRAME = new Map<number, number>(Object.values(CODECS).map((c) => [c.id, c.max]));
 
 /**
  * @brief Encodes a message as a frame.
  * @param msg The message.
- * @return The frame as a list of buffers (a CHUNK's data is not copied: it is the last item).
+ * @return The frame as buffers (a CHUNK's data is not copied); throws BAD_FRAME on a field out of range.
  */
 export function encode(msg: PeerMessage): Buffer[] {
+  const codec = CODECS[msg.type] as Codec<PeerMessage>;
   const w = new Writer();
-  switch (msg.type) {
-    case 'hello':
-      w.str(msg.id).u16(msg.p2pPort).u16(msg.httpPort).u16(msg.slots).u8(msg.channel).u8(msg.direct ? 1 : 0).i32(msg.maxSeq); break;
-    case 'join': break;
-    case 'redirect': w.str(msg.ip).u16(msg.port); break;
-    case 'view':
-      w.u32(msg.epoch).u8(msg.stripes).u32(msg.periodMs).i32(msg.liveSeq).str(msg.coordinator).u16(msg.members.length);
-      for (const m of msg.members) w.str(m.id).u16(m.p2pPort).u16(m.httpPort).u16(m.slots).i8(m.home).u8(m.direct ? 1 : 0).f64(m.sent);
-      for (let s = 0; s < msg.stripes; s++) {
-        const e = msg.edges[s] ?? [];
-        w.u16(e.length);
-        for (const [c, p] of e) w.u16(c).u16(p);
-      }
-      break;
-    case 'heartbeat': w.i32(msg.maxSeq).f64(msg.sent).u8(msg.direct ? 1 : 0); break;
-    case 'subscribe': case 'subscribed': w.u8(msg.stripe).i32(msg.fromSeq); break;
-    case 'unsubscribe': w.u8(msg.stripe); break;
-    case 'refused': w.u8(msg.stripe).u8(msg.reason); break;
-    case 'chunk':
-      if (msg.hash.length !== 32) throw relayError('BAD_FRAME', 'chunk hash is not 32 bytes');
-      if (msg.data.byteLength > MAX_CHUNK_BYTES) throw relayError('CHUNK_TOO_LARGE', `${msg.data.byteLength} bytes`);
-      w.u32(msg.seq).raw(msg.hash).f64(msg.originMs).raw(msg.data); break;
-    case 'fetch': case 'missing': w.u32(msg.seq); break;
-    case 'suspect': w.str(msg.id); break;
-    case 'bye': w.u8(msg.reason); break;
-    case 'announce':
-      if (msg.hash.length !== 32) throw relayError('BAD_FRAME', 'announce hash is not 32 bytes');
-      w.u32(msg.seq).raw(msg.hash); break;
-  }
-  const body = w.done();
-  const len = 2 + body.reduce((n, b) => n + b.length, 0);
-  const head = Buffer.alloc(LEN_BYTES + 2);
-  head.writeUInt32BE(len, 0);
-  head[4] = PROTOCOL_VERSION;
-  head[5] = TYPE_OF[msg.type];
-  return [head, ...body];
+  codec.encode(w, msg);
+  return frame(codec.id, w.done());
 }
 
 /**
  * @brief Decodes one frame's body.
  * @param type The frame's type byte.
- * @param body The body (after version and type).
+ * @param body The body.
  * @return The message; throws RelayError BAD_FRAME on any malformed body.
  */
 export function decode(type: number, body: Buffer): PeerMessage {
-  const r = new Reader(body, `message type ${type}`);
-  let msg: PeerMessage;
-  switch (type) {
-    case 1: msg = { type: 'hello', id: r.str(), p2pPort: r.u16(), httpPort: r.u16(), slots: r.u16(), channel: r.u8(), direct: (r.u8() & 1) === 1, maxSeq: r.i32() }; break;
-    case 2: msg = { type: 'join' }; break;
-    case 3: msg = { type: 'redirect', ip: r.str(), port: r.u16() }; break;
-    case 4: msg = decodeView(r); break;
-    case 5: msg = { type: 'heartbeat', maxSeq: r.i32(), sent: r.f64(), direct: (r.u8() & 1) === 1 }; break;
-    case 6: msg = { type: 'subscribe', stripe: r.u8(), fromSeq: r.i32() }; break;
-    case 7: msg = { type: 'unsubscribe', stripe: r.u8() }; break;
-    case 8: msg = { type: 'refused', stripe: r.u8(), reason: r.u8() }; break;
-    case 9: {
-      const seq = r.u32();
-      const hash = r.bytes(32);
-      const originMs = r.f64();
-      const data = r.rest();
-      if (data.length > MAX_CHUNK_BYTES) throw relayError('CHUNK_TOO_LARGE', `${data.length} bytes`);
-      msg = { type: 'chunk', seq, hash, originMs, data };
-      break;
-    }
-    case 10: msg = { type: 'fetch', seq: r.u32() }; break;
-    case 11: msg = { type: 'missing', seq: r.u32() }; break;
-    case 12: msg = { type: 'suspect', id: r.str() }; break;
-    case 13: msg = { type: 'bye', reason: r.u8() }; break;
-    case 14: msg = { type: 'announce', seq: r.u32(), hash: r.bytes(32) }; break;
-    case 15: msg = { type: 'subscribed', stripe: r.u8(), fromSeq: r.i32() }; break;
-    default: throw relayError('BAD_FRAME', `unknown message type ${type}`);
-  }
+  const name = NAME_OF.get(type);
+  if (!name) throw relayError('BAD_FRAME', `unknown message type ${type}`);
+  const r = new Reader(body, name);
+  const msg = (CODECS[name] as Codec<PeerMessage>).decode(r);
   r.end();
   return msg;
 }
 
-/** Decodes a VIEW body (validated: indexes in range, stripes bounded). */
-function decodeView(r: Reader): PeerMessage {
-  const epoch = r.u32();
-  const stripes = r.u8();
-  if (stripes < 1 || stripes > MAX_STRIPES) throw relayError('BAD_FRAME', `view with ${stripes} stripes`);
-  const periodMs = r.u32();
-  const liveSeq = r.i32();
-  const coordinator = r.str();
-  const n = r.u16();
-  const members: WireMember[] = [];
-  for (let i = 0; i < n; i++) {
-    members.push({ id: r.str(), p2pPort: r.u16(), httpPort: r.u16(), slots: r.u16(), home: r.i8(), direct: (r.u8() & 1) === 1, sent: r.f64() });
-  }
-  const edges: [number, number][][] = [];
-  for (let s = 0; s < stripes; s++) {
-    const m = r.u16();
-    const list: [number, number][] = [];
-    for (let i = 0; i < m; i++) {
-      const c = r.u16();
-      const p = r.u16();
-      if (c >= n || p >= n) throw relayError('BAD_FRAME', `view edge ${c}->${p} outside ${n} members`);
-      list.push([c, p]);
-    }
-    edges.push(list);
-  }
-  return { type: 'view', epoch, stripes, periodMs, liveSeq, coordinator, members, edges };
-}
-
 /**
- * Splits a byte stream into frames. Bytes are accumulated until a whole frame is present;
- * a frame's body is allocated through `alloc` (the peer allocates chunk bodies in shared
- * memory so the worker pool can hash and write them without a copy).
+ * @brief A frame decoder bounded by this protocol's per-type limits.
+ * @param alloc Allocates a frame body (chunk bodies in shared memory).
+ * @return The decoder.
  */
-export class FrameDecoder {
-  private head = Buffer.alloc(LEN_BYTES + 2);
-  private headFill = 0;
-  private body: Buffer | null = null;
-  private bodyFill = 0;
-  private type = 0;
-
-  /**
-   * @param alloc Allocates a body buffer of the given size for the given type (default Buffer.allocUnsafe).
-   * @param maxFrame Largest `len` accepted.
-   */
-  constructor(private readonly alloc: (size: number, type: number) => Buffer = (n) => Buffer.allocUnsafe(n),
-    private readonly maxFrame = MAX_FRAME_BYTES) {}
-
-  /**
-   * @brief Feeds bytes; returns the frames completed by them.
-   * @param data Bytes from the stream.
-   * @return Complete frames as `{type, body}`; throws BAD_VERSION / FRAME_TOO_LARGE / BAD_FRAME.
-   */
-  push(data: Buffer): { type: number; body: Buffer }[] {
-    const out: { type: number; body: Buffer }[] = [];
-    let off = 0;
-    while (off < data.length) {
-      if (this.body === null) {
-        const n = Math.min(this.head.length - this.headFill, data.length - off);
-        data.copy(this.head, this.headFill, off, off + n);
-        this.headFill += n;
-        off += n;
-        if (this.headFill < this.head.length) break;
-        const len = this.head.readUInt32BE(0);
-        if (this.head[4] !== PROTOCOL_VERSION) throw relayError('BAD_VERSION', `version ${this.head[4]}, expected ${PROTOCOL_VERSION}`);
-        if (len < 2) throw relayError('BAD_FRAME', `frame length ${len}`);
-        if (len > this.maxFrame) throw relayError('FRAME_TOO_LARGE', `frame of ${len} bytes > ${this.maxFrame}`);
-        this.type = this.head[5];
-        this.body = this.alloc(len - 2, this.type);
-        this.bodyFill = 0;
-      }
-      const n = Math.min(this.body.length - this.bodyFill, data.length - off);
-      data.copy(this.body, this.bodyFill, off, off + n);
-      this.bodyFill += n;
-      off += n;
-      if (this.bodyFill === this.body.length) {
-        out.push({ type: this.type, body: this.body });
-        this.body = null;
-        this.headFill = 0;
-      }
-    }
-    return out;
-  }
-
-  /** @brief True when no partial frame is buffered. */
-  idle(): boolean {
-    return this.body === null && this.headFill === 0;
-  }
+export function peerFrameDecoder(alloc?: (size: number, type: number) => Buffer): FrameDecoder {
+  return new FrameDecoder(MAX_FRAME, alloc);
 }

@@ -11,13 +11,16 @@
  * Pushes of one round run concurrently, each bounded by `pushTimeoutMs`, so a slow client
  * costs at most that bound and never delays the others' bytes. Spec fault rule: a failed
  * push marks the client; a second consecutive failure removes it; a success clears the mark.
- * The loop never stops on a push failure.
+ * A failure of our own host (EMFILE, ENOBUFS, ...) is no client's fault and counts for nobody.
+ * The loop never stops on a push failure, except with `fragile`: then, like the course's
+ * server, the first refused push stops the channel for good (CHANNEL_STOPPED).
  */
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics/index';
 import type { ContentChunk } from '../content/chunks';
 import { ROUND_SLEEP_FRACTION } from '../constants';
-import { push, type PushError } from './push';
+import { push, LOCAL_ERRORS, type PushError } from './push';
+import type { Transport } from '../transport/transport';
 
 /** Options of a channel. */
 export interface ChannelOptions {
@@ -37,6 +40,15 @@ export interface ChannelOptions {
   log: Logger;
   /** Optional metrics. */
   metrics?: Metrics;
+  /**
+   * The course server's behaviour instead of the specification's: the first refused push stops
+   * this channel for good (the client stays counted). For tests of crash survival.
+   */
+  fragile?: boolean;
+  /** How pushes reach clients (TCP unless a test says otherwise). */
+  transport?: Transport;
+  /** Source address of the pushes (the server's own address; undefined for a wildcard bind). */
+  localAddress?: string;
 }
 
 /** A channel's clients and push loop. */
@@ -53,6 +65,8 @@ export class Channel {
   private readonly abort = new AbortController();
   /** The running loop (resolved when closed). */
   private loop: Promise<void> | null = null;
+  /** Set when a fragile channel stopped for good. */
+  stopped = false;
   private readonly opts: ChannelOptions;
 
   /** @brief Creates a stopped channel. @param opts Content, limits, timing, log. */
@@ -109,14 +123,14 @@ export class Channel {
   private async run(): Promise<void> {
     const { periodS, chunks, log, metrics } = this.opts;
     const label = { channel: String(this.id) };
-    while (!this.abort.signal.aborted) {
+    while (!this.abort.signal.aborted && !this.stopped) {
       const t0 = performance.now();
       const chunk = chunks[this.index];
       const seq = this.index;
       this.index = (this.index + 1) % chunks.length;
       const targets = this.list();
       await Promise.all(targets.map((ip) => this.pushTo(ip, chunk)));
-      if (this.abort.signal.aborted) break;
+      if (this.abort.signal.aborted || this.stopped) break;
       const took = (performance.now() - t0) / 1000;
       metrics?.rounds.inc(label);
       metrics?.roundSeconds.observe(label, took);
@@ -130,14 +144,23 @@ export class Channel {
     const { dataPort, pushTimeoutMs, log, metrics } = this.opts;
     const label = { channel: String(this.id) };
     try {
-      await push({ host: ip, port: dataPort, data: chunk.data, timeoutMs: pushTimeoutMs, signal: this.abort.signal });
+      await push({ host: ip, port: dataPort, data: chunk.data, timeoutMs: pushTimeoutMs, signal: this.abort.signal, transport: this.opts.transport, localAddress: this.opts.localAddress });
       this.failedOnce.delete(ip);
       metrics?.sentBytes.inc({ peer: ip }, chunk.data.length);
     } catch (err) {
       const e = err as PushError;
       if (e.code !== 'PUSH_FAILED') throw err;
       if (e.kind === 'aborted' || !this.has(ip)) return;
+      if (LOCAL_ERRORS.has(e.kind)) {
+        log.error({ channel: this.id, ip, code: 'LOCAL_ERROR', cause: e.kind }, 'push failed on our own host: not counted against the client');
+        return;
+      }
       metrics?.failedPushes.inc(label);
+      if (this.opts.fragile && e.kind === 'ECONNREFUSED') {
+        this.stopped = true;
+        log.error({ channel: this.id, ip, code: 'CHANNEL_STOPPED', cause: e.kind }, 'refused push: this channel stops for good (--fragile, as the course server)');
+        return;
+      }
       if (this.failedOnce.has(ip)) {
         this.remove(ip);
         log.warn({ channel: this.id, ip, chunk: chunk.name, code: e.code, cause: e.kind }, 'client removed after two failed pushes');

@@ -6,10 +6,11 @@
  * answer on it (the join answer arrives on the data port). So the whole reply is "everything
  * read until the server closes", bounded in size and time.
  */
-import net from 'node:net';
 import { encodeRequest, type ControlCode } from '../protocol/control';
 import { relayError } from '../errors';
 import { CONTROL_TIMEOUT_MS } from '../constants';
+import type { Transport } from '../transport/transport';
+import { tcpTransport } from '../transport/tcp';
 
 /** Largest reply we buffer (bytes): a `11C` list of hundreds of IPs is far smaller. */
 export const MAX_CONTROL_REPLY_BYTES = 64 * 1024;
@@ -28,43 +29,47 @@ export interface SendControlOptions {
   channel: number;
   /** End-to-end time limit, ms (default CONTROL_TIMEOUT_MS). */
   timeoutMs?: number;
+  /** How to reach the server (TCP unless a test says otherwise). */
+  transport?: Transport;
 }
 
 /**
- * @brief Sends one control request on its own TCP connection.
+ * @brief Sends one control request on its own connection.
  * @param opts Server address, identity, request and time limit.
  * @return Everything the server wrote before closing (empty for `10C`/`12C`).
  * @throws RelayError SERVER_UNREACHABLE on refusal, reset, timeout or an oversized reply.
  */
-export function sendControl(opts: SendControlOptions): Promise<Buffer> {
+export async function sendControl(opts: SendControlOptions): Promise<Buffer> {
   const payload = encodeRequest(opts.code, opts.channel);
   const timeoutMs = opts.timeoutMs ?? CONTROL_TIMEOUT_MS;
+  const fail = (detail: string) => relayError('SERVER_UNREACHABLE', `${opts.host}:${opts.port} ${detail}`);
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const sock = await (opts.transport ?? tcpTransport)
+    .dial({ host: opts.host, port: opts.port, localAddress: opts.localAddress, timeoutMs, signal: deadline })
+    .catch((e: NodeJS.ErrnoException) => { throw fail(e.code ?? e.message); });
   return new Promise<Buffer>((resolve, reject) => {
     const parts: Buffer[] = [];
     let size = 0;
     let settled = false;
-    const sock = net.connect({ host: opts.host, port: opts.port, localAddress: opts.localAddress });
-    const timer = setTimeout(() => fail(`no reply within ${timeoutMs} ms`), timeoutMs);
-    /** The one teardown path: settle once, clear the timer, destroy the socket. */
-    function finish(err: Error | null): void {
+    /** The one teardown path: settle once, drop the deadline, destroy the socket. */
+    const finish = (err: Error | null): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      deadline.removeEventListener('abort', onDeadline);
       sock.destroy();
       if (err) reject(err);
       else resolve(Buffer.concat(parts, size));
-    }
-    function fail(detail: string): void {
-      finish(relayError('SERVER_UNREACHABLE', `${opts.host}:${opts.port} ${detail}`));
-    }
-    sock.on('connect', () => sock.write(payload));
+    };
+    const onDeadline = (): void => finish(fail(`no reply within ${timeoutMs} ms`));
+    deadline.addEventListener('abort', onDeadline, { once: true });
     sock.on('data', (d: Buffer) => {
       size += d.length;
-      if (size > MAX_CONTROL_REPLY_BYTES) return fail(`reply over ${MAX_CONTROL_REPLY_BYTES} bytes`);
+      if (size > MAX_CONTROL_REPLY_BYTES) return finish(fail(`reply over ${MAX_CONTROL_REPLY_BYTES} bytes`));
       parts.push(d);
     });
     sock.on('end', () => finish(null));
     sock.on('close', () => finish(null));
-    sock.on('error', (e: NodeJS.ErrnoException) => fail(e.code ?? e.message));
+    sock.on('error', (e: NodeJS.ErrnoException) => finish(fail(e.code ?? e.message)));
+    sock.write(payload);
   });
 }

@@ -4,4 +4,4 @@
  */
 export { StreamServer, normalizeIp, type StreamServerOptions } from './server';
 export { sendControl, MAX_CONTROL_REPLY_BYTES, type SendControlOptions } from './client';
-export { serveMetrics, metricsHandler } from './metrics-http';
+

@@ -8,8 +8,9 @@
  * that does not read long enough to take the bytes within `timeoutMs` fails the push, so one
  * slow client cannot hold a round.
  */
-import net from 'node:net';
 import { relayError, type RelayError } from '../errors';
+import type { Transport } from '../transport/transport';
+import { tcpTransport } from '../transport/tcp';
 
 /** Options of one push. */
 export interface PushOptions {
@@ -25,7 +26,12 @@ export interface PushOptions {
   localAddress?: string;
   /** Cancels the push (server shutdown). */
   signal?: AbortSignal;
+  /** How to reach the client (TCP unless a test says otherwise). */
+  transport?: Transport;
 }
+
+/** Errors of our own host (not the client's fault): never counted against a client. */
+export const LOCAL_ERRORS = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM', 'EADDRNOTAVAIL', 'EADDRINUSE']);
 
 /** The error of a failed push: code PUSH_FAILED, `kind` = `ECONNREFUSED`, `timeout`, ... */
 export type PushError = RelayError & { kind: string };
@@ -36,29 +42,32 @@ export type PushError = RelayError & { kind: string };
  * @return Resolves when all bytes are written and the socket is closed.
  * @throws RelayError PUSH_FAILED (refused, reset, timed out, aborted); `kind` holds the cause.
  */
-export function push(opts: PushOptions): Promise<void> {
+export async function push(opts: PushOptions): Promise<void> {
+  const deadline = AbortSignal.timeout(Math.max(1, Math.ceil(opts.timeoutMs)));
+  const abort = AbortSignal.any([deadline, ...(opts.signal ? [opts.signal] : [])]);
+  const why = (): PushError => (opts.signal?.aborted ? failure('aborted', 'server closing') : failure('timeout', `not taken within ${opts.timeoutMs} ms`));
+  if (opts.signal?.aborted) throw why();
+  const sock = await (opts.transport ?? tcpTransport)
+    .dial({ host: opts.host, port: opts.port, localAddress: opts.localAddress, timeoutMs: opts.timeoutMs, signal: abort })
+    .catch((e: NodeJS.ErrnoException) => { throw abort.aborted ? why() : failure(e.code ?? 'error', e.message); });
   return new Promise<void>((resolve, reject) => {
     let settled = false;
-    const sock = net.connect({ host: opts.host, port: opts.port, localAddress: opts.localAddress });
-    const timer = setTimeout(() => done(failure('timeout', `not taken within ${opts.timeoutMs} ms`)), opts.timeoutMs);
-    const onAbort = (): void => done(failure('aborted', 'server closing'));
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const onAbort = (): void => done(why());
+    abort.addEventListener('abort', onAbort, { once: true });
     /** The one teardown path. */
     function done(err: Error | null): void {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
+      abort.removeEventListener('abort', onAbort);
       // After 'finish' this is a graceful close (queued bytes still go out, then FIN).
       sock.destroy();
       if (err) reject(err);
       else resolve();
     }
-    sock.on('connect', () => sock.end(opts.data));
     sock.on('finish', () => done(null));
     sock.on('error', (e: NodeJS.ErrnoException) => done(failure(e.code ?? 'error', e.message)));
     sock.on('close', () => done(failure('closed', 'closed before all bytes were written')));
-    if (opts.signal?.aborted) onAbort();
+    sock.end(opts.data);
   });
 }
 

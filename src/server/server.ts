@@ -10,7 +10,8 @@
  * own push loop (channel.ts). Bad input is logged with its error code and the connection is
  * closed; nothing else changes.
  */
-import net from 'node:net';
+import type { Connection, Listener, Transport } from '../transport/transport';
+import { tcpTransport } from '../transport/tcp';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics/index';
 import { RelayError, relayError } from '../errors';
@@ -44,10 +45,19 @@ export interface StreamServerOptions {
   requestTimeoutMs?: number;
   /** Time limit of one push, ms (default: the sleep fraction of the period). */
   pushTimeoutMs?: number;
+  /** The course server's fault behaviour: one refused push stops that channel for good. */
+  fragile?: boolean;
+  /** Listening and dialing (TCP unless a test says otherwise). */
+  transport?: Transport;
 }
 
+/** Most control connections open at once (a flood is refused beyond it; each lives < 2 s). */
+export const MAX_CONTROL_CONNECTIONS = 256;
+/** Most join answers being pushed at once (beyond it a join is answered by nothing: the client retries). */
+export const MAX_PENDING_ANSWERS = 64;
+
 /** A request handler: what the server does for one code. */
-type Handler = (server: StreamServer, ip: string, channel: number, sock: net.Socket) => void;
+type Handler = (server: StreamServer, ip: string, channel: number, sock: Connection) => void;
 
 /** The dispatch table: one row per request code (STYLE rule 4). */
 const HANDLERS: Record<ControlCode, Handler> = {
@@ -58,7 +68,7 @@ const HANDLERS: Record<ControlCode, Handler> = {
 };
 
 /** Writes an answer and closes gracefully. */
-function reply(sock: net.Socket, data: Buffer): void {
+function reply(sock: Connection, data: Buffer): void {
   sock.end(data, () => sock.destroy());
 }
 
@@ -66,8 +76,10 @@ function reply(sock: net.Socket, data: Buffer): void {
 export class StreamServer {
   private readonly opts: StreamServerOptions;
   private readonly log: Logger;
-  private readonly listener: net.Server;
-  private readonly sockets = new Set<net.Socket>();
+  private listener: Listener | null = null;
+  private readonly sockets = new Set<Connection>();
+  private pendingAnswers = 0;
+  private readonly transport: Transport;
   private channelList: Channel[] = [];
   private readonly abort = new AbortController();
 
@@ -81,7 +93,7 @@ export class StreamServer {
     if (opts.content.length === 0) throw relayError('BAD_OPTION', 'no content folder');
     this.opts = opts;
     this.log = opts.log;
-    this.listener = net.createServer((sock) => this.onConnection(sock));
+    this.transport = opts.transport ?? tcpTransport;
   }
 
   /** @brief Loads the content, starts the channel loops, listens. @throws RelayError BAD_OPTION. */
@@ -95,18 +107,11 @@ export class StreamServer {
       const chunks = await cache.get(dir)!;
       this.channelList.push(new Channel({
         id: c, chunks, dataPort: o.dataPort, maxClients: o.maxClients, periodS: o.periodS,
-        pushTimeoutMs, log: this.log, metrics: o.metrics,
+        pushTimeoutMs, log: this.log, metrics: o.metrics, fragile: o.fragile, transport: this.transport, localAddress: this.pushFrom(),
       }));
       this.log.info({ channel: c, dir, chunks: chunks.length }, 'channel content loaded');
     }
-    await new Promise<void>((resolve, reject) => {
-      this.listener.once('error', reject);
-      this.listener.listen(o.port, o.host, () => {
-        this.listener.off('error', reject);
-        resolve();
-      });
-    });
-    this.listener.on('error', (err) => this.log.error({ err }, 'listener error'));
+    this.listener = await this.transport.listen({ host: o.host, port: o.port, maxConnections: MAX_CONTROL_CONNECTIONS }, (sock) => this.onConnection(sock));
     for (const ch of this.channelList) ch.start();
     this.log.info({ ...this.address(), dataPort: o.dataPort, channels: o.channels, maxClients: o.maxClients, periodS: o.periodS }, 'server listening');
   }
@@ -114,17 +119,20 @@ export class StreamServer {
   /** @brief Stops listening, the loops and every open connection. */
   async close(): Promise<void> {
     this.abort.abort();
-    const closed = new Promise<void>((resolve) => this.listener.close(() => resolve()));
     for (const s of this.sockets) s.destroy();
     await Promise.all(this.channelList.map((c) => c.close()));
-    if (this.listener.listening) await closed;
+    await this.listener?.close();
     this.log.info('server closed');
   }
 
   /** @brief The bound control address. @return `{ host, port }`. */
   address(): { host: string; port: number } {
-    const a = this.listener.address() as net.AddressInfo | null;
-    return { host: a?.address ?? this.opts.host, port: a?.port ?? this.opts.port };
+    return { host: this.opts.host, port: this.listener?.port ?? this.opts.port };
+  }
+
+  /** The source address of pushes: ours, unless we listen on a wildcard (then the OS picks). */
+  private pushFrom(): string | undefined {
+    return this.opts.host === '0.0.0.0' || this.opts.host === '::' ? undefined : this.opts.host;
   }
 
   /** @brief Channel `c` (for handlers and tests). @param c Channel number in range. */
@@ -143,10 +151,16 @@ export class StreamServer {
     }
     const ok = this.channelList[c].add(ip);
     this.log.info({ channel: c, ip, accepted: ok, clients: this.channelList[c].list().length }, ok ? 'client joined' : 'join refused: channel full');
-    push({ host: ip, port: this.opts.dataPort, data: ok ? JOIN_OK : JOIN_FULL, timeoutMs: this.opts.pushTimeoutMs ?? 2000, signal: this.abort.signal })
+    if (this.pendingAnswers >= MAX_PENDING_ANSWERS) {
+      this.log.warn({ channel: c, ip, code: 'ANSWER_BACKLOG' }, 'too many join answers in flight: this one is not sent');
+      return;
+    }
+    this.pendingAnswers++;
+    push({ host: ip, port: this.opts.dataPort, data: ok ? JOIN_OK : JOIN_FULL, timeoutMs: this.opts.pushTimeoutMs ?? 2000, signal: this.abort.signal, transport: this.transport, localAddress: this.pushFrom() })
       .catch((err: RelayError & { kind?: string }) => {
         if (err.kind !== 'aborted') this.log.warn({ channel: c, ip, code: err.code, cause: err.kind }, 'join answer not delivered');
-      });
+      })
+      .finally(() => this.pendingAnswers--);
   }
 
   /** @brief `12C`: removes `ip` from channel `c` if present. @param ip Client IP. @param c Channel. */
@@ -155,7 +169,7 @@ export class StreamServer {
   }
 
   /** Reads one request (once, bounded in size and time) and dispatches it. */
-  private onConnection(sock: net.Socket): void {
+  private onConnection(sock: Connection): void {
     this.sockets.add(sock);
     const ip = normalizeIp(sock.remoteAddress ?? '');
     let done = false;
