@@ -50,12 +50,18 @@ export const PLAYER_START_TIMEOUT_MS = 10_000;
 export const PLAYER_QUIT_TIMEOUT_MS = 2_000;
 
 /**
- * Stripes K of a new overlay when `--stripes` is not given: the founder's slots, within
- * 1..MAX_STRIPES. With K = slots every member can upload exactly one stream's worth (K edges
- * of 1/K each), which is its fair share, and the trees have fan-out K, so they stay
- * log_K(N) deep; with fewer stripes than slots, balance and depth cannot both hold.
+ * Stripes K of a new overlay when `--stripes` is not given: the founder's slots, at most
+ * AUTO_STRIPES_MAX. With K stripes every member uploads K edges of 1/K stream, one stream, its
+ * fair share, and the trees have fan-out K (log_K N deep); K above the slots would leave members
+ * unable to take their share.
  */
 export const AUTO_STRIPES = 'auto';
+/**
+ * Most stripes `auto` picks. Beyond 4, a stripe holds fewer than one level of home members at
+ * the sizes an overlay runs (N < K^2) and borrows edges from other stripes' leaves, which deepens
+ * it (measured on the forest: 8 stripes at 20-60 members, one level more than 4 stripes).
+ */
+export const AUTO_STRIPES_MAX = 4;
 /** Most stripes of a forest (u8 on the wire; one parent connection per stripe). */
 export const MAX_STRIPES = 8;
 /** Most slots a peer may declare (restriction 3; u16 on the wire, bounded for the per-member lists). */

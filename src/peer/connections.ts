@@ -150,7 +150,12 @@ export class Connections {
     if (!s) throw Object.assign(new Error('CONNECTION_LIMIT'), { code: 'CONNECTION_LIMIT' });
     return new Promise<Session>((resolve, reject) => {
       const onOpen = (): void => { s.off('close', onClose); resolve(this.get(id) ?? s); };
-      const onClose = (code: string): void => { s.off('open', onOpen); reject(Object.assign(new Error(code), { code })); };
+      const onClose = (code: string): void => {
+        s.off('open', onOpen);
+        const kept = this.get(id);
+        if (code === 'DUPLICATE' && kept) resolve(kept); // the other direction's connection won
+        else reject(Object.assign(new Error(code), { code }));
+      };
       s.once('open', onOpen);
       s.once('close', onClose);
     });

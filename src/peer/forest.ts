@@ -37,6 +37,8 @@ interface FNode {
   load: number; loadAt: number;
   parent: (FNode | null)[]; kids: Set<FNode>[]; height: number[];
   demotedUntil: number;
+  /** Its home while it is demoted (a leaf everywhere meanwhile). */
+  homeWhenFree: number;
   /** Bit t set while an entry of this node is in stripe t's spare (resp. guest) heap. */
   spareMask: number; guestMask: number; frontierMask: number;
 }
@@ -74,6 +76,7 @@ export class Forest {
   private readonly avoided = new Map<string, number>();
   private readonly hist = new Array<number>(MAX_SLOTS + 1).fill(0);
   private readonly homeCount: number[];
+  private readonly demoted = new Set<FNode>();
   private target: number;
   private now = 0;
   private readonly moved = new Map<string, { stripe: number; child: string; from: string }>();
@@ -171,6 +174,7 @@ export class Forest {
     this.hist[Math.min(n.slots, MAX_SLOTS)]--;
     for (const u of this.unplaced) u.delete(n);
     for (const b of this.borrowed) b.delete(n);
+    this.demoted.delete(n);
     this.retarget();
     this.placeOrphans(orphans);
     this.retry();
@@ -202,11 +206,19 @@ export class Forest {
   demote(id: string, now: number, ms: number): EdgeChange[] {
     this.now = now;
     const n = this.nodes.get(id);
-    if (!n || n.root) return [];
+    if (!n || n.root || n.demotedUntil > now) return [];
+    // Never demote below what feeds everyone: on a saturated machine every parent looks slow.
+    if (this.supply(MAX_SLOTS) - n.slots < this.size * this.stripes - this.stripes) return [];
     n.demotedUntil = now + ms;
-    const orphans: [FNode, number][] = [];
-    for (let t = 0; t < this.stripes; t++) for (const k of [...n.kids[t]]) { this.unlink(k, t); orphans.push([k, t]); }
+    this.demoted.add(n);
+    this.retarget(); // the others may have to hold more
+    // It leaves its places (its interior place is filled by promotion) and comes back as a leaf.
+    const orphans = this.detachAll(n);
+    if (n.home >= 0) this.homeCount[n.home]--;
+    n.homeWhenFree = n.home;
+    n.home = -1;
     this.placeOrphans(orphans);
+    for (let t = 0; t < this.stripes; t++) this.place(n, t);
     this.retry();
     return this.flush();
   }
@@ -219,7 +231,15 @@ export class Forest {
   rebalance(now: number, maxMoves = 1): EdgeChange[] {
     this.now = now;
     for (const [e, until] of this.avoided) if (until <= now) this.avoided.delete(e);
-    for (const n of this.nodes.values()) if (n.demotedUntil && n.demotedUntil <= now) { n.demotedUntil = 0; this.offerSpare(n); }
+    for (const n of [...this.demoted]) {
+      if (n.demotedUntil > now) continue;
+      n.demotedUntil = 0;
+      this.demoted.delete(n);
+      n.home = n.homeWhenFree; // interior again when it is next placed there
+      if (n.home >= 0) this.homeCount[n.home]++;
+      this.retarget();
+      this.offerSpare(n);
+    }
     this.retry();
     for (let i = 0; i < maxMoves && this.rotateOne(); i++);
     return this.flush();
@@ -233,19 +253,21 @@ export class Forest {
     this.now = now;
     const n = this.nodes.get(id);
     if (!n || n.root) return [];
-    const old = this.root;
-    const orphans = this.detachAll(old);
-    this.nodes.delete(old.id);
-    for (let t = 0; t < this.stripes; t++) this.unlink(n, t);
+    // Its places as a member are filled first, as a failure's are (the old root still stands).
+    const mine = this.detachAll(n);
     for (const u of this.unplaced) u.delete(n);
+    for (const b of this.borrowed) b.delete(n);
     if (n.home >= 0) this.homeCount[n.home]--;
     this.hist[Math.min(n.slots, MAX_SLOTS)]--;
+    const old = this.root;
     n.root = true;
     n.home = -1;
     this.root = n;
+    const orphans = this.detachAll(old); // one per stripe: the top of each tree, placed under us
+    this.nodes.delete(old.id);
     this.retarget();
     this.offerSpare(n);
-    this.placeOrphans(orphans.filter(([o]) => o !== n));
+    this.placeOrphans([...orphans, ...mine].filter(([o]) => o !== n && o !== old));
     this.retry();
     return this.flush();
   }
@@ -297,7 +319,7 @@ export class Forest {
   private node(id: string, slots: number, home: number, root: boolean): FNode {
     const K = this.stripes;
     return {
-      id, slots, home, root, used: 0, load: 0, loadAt: this.now, demotedUntil: 0, spareMask: 0, guestMask: 0, frontierMask: 0,
+      id, slots, home, root, used: 0, load: 0, loadAt: this.now, demotedUntil: 0, homeWhenFree: -1, spareMask: 0, guestMask: 0, frontierMask: 0,
       parent: new Array<FNode | null>(K).fill(null), kids: Array.from({ length: K }, () => new Set<FNode>()), height: new Array<number>(K).fill(0),
     };
   }
@@ -322,14 +344,18 @@ export class Forest {
     const K = this.stripes;
     const need = this.size * K - K;
     let T = K;
-    for (; T < MAX_SLOTS; T++) {
-      let supply = 0;
-      for (let s = 1; s <= MAX_SLOTS; s++) supply += this.hist[s] * Math.min(s, T);
-      if (supply >= need) break;
-    }
+    while (T < MAX_SLOTS && this.supply(T) < need) T++;
     const grew = T > this.target;
     this.target = T;
     if (grew) for (const n of this.nodes.values()) if (n.slots > n.used) this.offerSpare(n);
+  }
+
+  /** Edges the members offer when each holds at most T (demoted members offer none). */
+  private supply(T: number): number {
+    let total = 0;
+    for (let s = 1; s <= MAX_SLOTS; s++) total += this.hist[s] * Math.min(s, T);
+    for (const n of this.demoted) total -= Math.min(n.slots, T);
+    return total;
   }
 
   private loadOf(n: FNode): number {
@@ -523,22 +549,34 @@ export class Forest {
       this.unplaced[t].delete(c);
       return true;
     };
+    const hostFor = (g: FNode): FNode | null => (cSpare && !this.isAvoided(c, g) ? c
+      : this.best(this.spare[t], t, false, (q) => q !== c && q !== g && !this.inSubtree(q, g, t) && !this.isAvoided(q, g)
+        && !this.borrowed[t].has(q) && this.depth(q, t) + 1 + g.height[t] <= bound));
+    const bound = this.depthBound();
+    const h = c.height[t];
     if (c.home === t) {
       const p = this.best(this.spare[t], t, false, fits, true);
       const dp = p ? this.depth(p, t) : Infinity;
       const g = this.best(this.guests[t], t, true, guestOk);
       if (g && this.depth(g, t) < dp + 1) {
-        const host = cSpare ? c : this.best(this.spare[t], t, false, (q) => q !== c && !this.inSubtree(q, g, t) && !this.isAvoided(q, g));
+        const host = hostFor(g);
         if (host) return displace(g, host);
       }
       if (p) return attach(p);
     }
-    const any = this.best(this.spare[t], t, false, fits);
-    if (any) return attach(any);
-    if (cSpare) {
-      const g = this.best(this.guests[t], t, true, guestOk);
-      if (g) return displace(g, c);
+    // A guest (or an interior node with nowhere better): the best spare edge within the depth
+    // bound; else the place of a shallower guest, that guest going under c or another spare edge.
+    // A member fed on a borrowed edge lends in that stripe only as a last resort (chains deepen).
+    const any = this.best(this.spare[t], t, false, (q) => fits(q) && !this.borrowed[t].has(q));
+    const da = any ? this.depth(any, t) + 1 + h : Infinity;
+    if (any && da <= bound) return attach(any);
+    const g = this.best(this.guests[t], t, true, guestOk);
+    if (g && this.depth(g, t) + h < da) {
+      const host = hostFor(g);
+      if (host) return displace(g, host);
     }
+    const last = any ?? this.best(this.spare[t], t, false, fits);
+    if (last) return attach(last);
     this.unplaced[t].add(c);
     return false;
   }

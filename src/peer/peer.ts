@@ -154,7 +154,7 @@ export class Peer {
       channel: opts.channel, transport, log, stats, pushes: opts.pushes ?? listeningPushPort(transport, opts.ip, opts.dataPort, now),
     });
     Object.assign(p, {
-      self, channel: opts.channel, slots: opts.slots, stripes: opts.stripes ?? Math.min(C.MAX_STRIPES, Math.max(1, opts.slots)), log, stats, now, period,
+      self, channel: opts.channel, slots: opts.slots, stripes: opts.stripes ?? Math.min(C.AUTO_STRIPES_MAX, Math.max(1, opts.slots)), log, stats, now, period,
       connections, view, store, link, key, replica: new Replica(),
       relay: new Relay({
         store, stats, log, now, slots: opts.slots, stripes: () => (this.roles.role === 'coordinator' ? p.coordinator.membership!.stripes : view.stripes || 1),

@@ -21,7 +21,7 @@ export const PROTOCOL_VERSION = 2;
 /** Bytes of the frame header (length, version, type). */
 export const HEADER_BYTES = 6;
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Appends fields to a growing list of buffers. */
 export class Writer {
@@ -115,6 +115,18 @@ export class Reader {
     const n = this.buf[this.off];
     if (n === 0) { this.off++; return ''; }
     return this.ip();
+  }
+  /** @brief Reads a boolean byte (0 or 1; anything else is a BAD_FRAME). @return The value. */
+  bool(): boolean {
+    const v = this.u8();
+    if (v > 1) throw relayError('BAD_FRAME', `${this.what}: flag ${v} is not 0 or 1`);
+    return v === 1;
+  }
+  /** @brief Reads a flag byte with only bits of `mask` set. @param mask Known bits. @return The byte. */
+  flags(mask: number): number {
+    const v = this.u8();
+    if (v & ~mask) throw relayError('BAD_FRAME', `${this.what}: unknown flags ${v}`);
+    return v;
   }
   /** @brief Reads a byte that must be one of `allowed`. @param allowed Known values. @return The value. */
   enum<T extends number>(allowed: readonly T[]): T {

@@ -126,7 +126,7 @@ export const CODECS: { [T in MsgName]: Codec<Msg<T>> } = {
     decode: (r) => {
       const id = r.ip(); const p2pPort = r.u16(); const httpPort = r.u16(); const slots = r.u16();
       if (slots > MAX_SLOTS) throw relayError('BAD_FRAME', `slots ${slots} > ${MAX_SLOTS}`);
-      const channel = r.u8(); const flags = r.u8();
+      const channel = r.u8(); const flags = r.flags(3);
       return { type: 'hello', id, p2pPort, httpPort, slots, channel, direct: (flags & 1) !== 0, keyRequired: (flags & 2) !== 0, nonce: r.bytes(NONCE_BYTES) };
     },
   },
@@ -148,14 +148,14 @@ export const CODECS: { [T in MsgName]: Codec<Msg<T>> } = {
       for (const c of m.children) w.u8(c.stripe).u8(c.add ? 1 : 0).str(c.id);
     },
     decode: (r) => {
-      const full = (r.u8() & 1) === 1; const epoch = r.u32(); const since = r.u32();
+      const full = r.bool(); const epoch = r.u32(); const since = r.u32();
       const stripes = r.u8();
       if (stripes < 1 || stripes > MAX_STRIPES) throw relayError('BAD_FRAME', `update with ${stripes} stripes`);
       const periodMs = r.u32(); const liveSeq = r.i32(); const coordinator = ref.read(r);
       const successors = Array.from({ length: countU8(r, MAX_SUCCESSORS) }, () => ref.read(r));
-      const source = r.u8() ? { id: r.ip(), key: r.bytes(KEY_BYTES) } : null;
-      const parents = Array.from({ length: countU8(r, MAX_STRIPES) }, () => ({ stripe: stripeOf(r), parent: r.u8() ? ref.read(r) : null }));
-      const children = Array.from({ length: r.count(MAX_SLOTS * MAX_STRIPES) }, () => ({ stripe: stripeOf(r), add: r.u8() === 1, id: r.ip() }));
+      const source = r.bool() ? { id: r.ip(), key: r.bytes(KEY_BYTES) } : null;
+      const parents = Array.from({ length: countU8(r, MAX_STRIPES) }, () => ({ stripe: stripeOf(r), parent: r.bool() ? ref.read(r) : null }));
+      const children = Array.from({ length: r.count(MAX_SLOTS * MAX_STRIPES) }, () => ({ stripe: stripeOf(r), add: r.bool(), id: r.ip() }));
       return { type: 'update', full, epoch, since, stripes, periodMs, liveSeq, coordinator, successors, source, parents, children };
     },
   },
@@ -170,7 +170,7 @@ export const CODECS: { [T in MsgName]: Codec<Msg<T>> } = {
       }
     },
     decode: (r) => {
-      const full = (r.u8() & 1) === 1; const epoch = r.u32(); const since = r.u32();
+      const full = r.bool(); const epoch = r.u32(); const since = r.u32();
       const stripes = r.u8();
       if (stripes < 1 || stripes > MAX_STRIPES) throw relayError('BAD_FRAME', `replica with ${stripes} stripes`);
       const ops = Array.from({ length: r.count(MAX_MEMBERS * (1 + MAX_STRIPES), true) }, (): ReplicaOp => {
@@ -189,7 +189,7 @@ export const CODECS: { [T in MsgName]: Codec<Msg<T>> } = {
   resync: { id: 7, max: 3, encode: (w, m) => w.u8(m.what), decode: (r) => ({ type: 'resync', what: r.enum(Object.values(ResyncWhat)) }) },
   heartbeat: {
     id: 8, max: 7, encode: (w, m) => w.i32(m.maxSeq).u8(m.direct ? 1 : 0),
-    decode: (r) => ({ type: 'heartbeat', maxSeq: r.i32(), direct: (r.u8() & 1) === 1 }),
+    decode: (r) => ({ type: 'heartbeat', maxSeq: r.i32(), direct: r.bool() }),
   },
   subscribe: { id: 9, max: 7, encode: (w, m) => w.u8(m.stripe).i32(m.fromSeq), decode: (r) => ({ type: 'subscribe', stripe: stripeOf(r), fromSeq: r.i32() }) },
   subscribed: { id: 10, max: 7, encode: (w, m) => w.u8(m.stripe).i32(m.fromSeq), decode: (r) => ({ type: 'subscribed', stripe: stripeOf(r), fromSeq: r.i32() }) },
@@ -212,7 +212,7 @@ export const CODECS: { [T in MsgName]: Codec<Msg<T>> } = {
   bye: {
     id: 18, max: 2 + 2 + REF_BYTES,
     encode: (w, m) => { w.u8(m.reason).u8(m.to ? 1 : 0); if (m.to) ref.write(w, m.to); },
-    decode: (r) => ({ type: 'bye', reason: r.enum(Object.values(ByeReason)), to: r.u8() ? ref.read(r) : null }),
+    decode: (r) => ({ type: 'bye', reason: r.enum(Object.values(ByeReason)), to: r.bool() ? ref.read(r) : null }),
   },
   ping: { id: 19, max: 6, encode: (w, m) => w.u32(m.nonce), decode: (r) => ({ type: 'ping', nonce: r.u32() }) },
   pong: { id: 20, max: 6, encode: (w, m) => w.u32(m.nonce), decode: (r) => ({ type: 'pong', nonce: r.u32() }) },

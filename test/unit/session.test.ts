@@ -1,0 +1,162 @@
+/**
+ * @file session.test.ts
+ * @brief Sessions and connections over the in-memory transport: the handshake binds identity to
+ * the connection, the overlay key is checked, silence kills only watched links, backpressure
+ * refuses chunks to a reader that stopped, and two peers dialing each other keep one link.
+ */
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { MemoryNetwork } from '../../src/transport/memory';
+import { Session, SessionOptions } from '../../src/peer/session';
+import { Connections } from '../../src/peer/connections';
+import { Ledger } from '../../src/peer/stats';
+import { silentLogger } from '../../src/log';
+import { encode, Msg, PeerMessage } from '../../src/protocol/peer';
+import { SEND_QUEUE_BYTES } from '../../src/constants';
+import { waitFor } from '../helpers/wait';
+
+const hello = (id: string, key = false): Msg<'hello'> => ({
+  type: 'hello', id, p2pPort: 9092, httpPort: 9093, slots: 2, channel: 0, direct: false, keyRequired: key, nonce: randomBytes(16),
+});
+
+/** Options of a test session. */
+function opts(id: string, over: Partial<SessionOptions> = {}): SessionOptions {
+  return {
+    hello: hello(id, !!over.key), outbound: false, key: null, now: Date.now, heartbeatMs: 20, timeoutMs: 100, helloTimeoutMs: 300,
+    maxSeq: () => -1, direct: () => false, ...over,
+  };
+}
+
+/** A connected pair of sessions A (dialer, 10.0.0.1) and B (acceptor, 10.0.0.2). */
+async function pair(a: Partial<SessionOptions> = {}, b: Partial<SessionOptions> = {}, bId = '10.0.0.2'): Promise<[Session, Session]> {
+  const net = new MemoryNetwork();
+  let sb: Session | null = null;
+  await net.listen({ host: '10.0.0.2', port: 1 }, (c) => { sb = new Session(c, c.remoteAddress!, opts(bId, b)); });
+  const ca = await net.dial({ host: '10.0.0.2', port: 1, localAddress: '10.0.0.1', timeoutMs: 100 });
+  const sa = new Session(ca, ca.remoteAddress!, opts('10.0.0.1', { outbound: true, dialed: '10.0.0.2', ...a }));
+  await waitFor(() => sb !== null, 1000, 'the accept');
+  return [sa, sb!];
+}
+
+/** Resolves with the close code of `s`. */
+const closeCode = (s: Session): Promise<string> => new Promise((r) => (s.state === 'closed' ? r(s.closeCode) : s.once('close', r)));
+
+test('handshake: both sessions open with the other end\'s identity, then messages flow', async () => {
+  const [a, b] = await pair();
+  await waitFor(() => a.state === 'open' && b.state === 'open', 1000, 'both open');
+  assert.equal(a.id, '10.0.0.2');
+  assert.equal(b.id, '10.0.0.1');
+  const got: PeerMessage[] = [];
+  b.on('message', (m) => got.push(m));
+  a.send({ type: 'fetch', seq: 3 });
+  await waitFor(() => got.length === 1, 1000, 'the message');
+  assert.deepEqual(got, [{ type: 'fetch', seq: 3 }]);
+  a.close('LEAVING');
+  assert.equal(await closeCode(b), 'CLOSED');
+});
+
+test('identity is the connection\'s address: an inbound HELLO claiming another id is refused, and so is a dialed peer answering as another', async () => {
+  // A dials from 10.0.0.1 but says it is 10.0.0.9 (the coordinator, say).
+  const [a, b] = await pair({ hello: hello('10.0.0.9') });
+  assert.equal(await closeCode(b), 'IDENTITY_MISMATCH');
+  assert.equal(await closeCode(a), 'CLOSED');
+  // B, dialed as 10.0.0.2, claims to be 10.0.0.7.
+  const [a2] = await pair({}, {}, '10.0.0.7');
+  assert.equal(await closeCode(a2), 'IDENTITY_MISMATCH');
+});
+
+test('overlay key: the same key opens; another key, or none, is AUTH_FAILED on both sides', async () => {
+  const k = Buffer.from('a shared secret');
+  const [a, b] = await pair({ key: k }, { key: k });
+  await waitFor(() => a.state === 'open' && b.state === 'open', 1000, 'both open with the key');
+  const [a2, b2] = await pair({ key: k }, { key: Buffer.from('another secret!') });
+  assert.equal(await closeCode(b2), 'AUTH_FAILED');
+  assert.notEqual(a2.state, 'open');
+  const [a3, b3] = await pair({ key: k }, {});
+  assert.equal(await closeCode(b3), 'AUTH_FAILED');
+  assert.notEqual(a3.state, 'open');
+});
+
+test('a connection that never says HELLO is cut at the handshake deadline; a message before HELLO is a BAD_FRAME', async () => {
+  const net = new MemoryNetwork();
+  const seen: Session[] = [];
+  await net.listen({ host: '10.0.0.2', port: 1 }, (c) => seen.push(new Session(c, c.remoteAddress!, opts('10.0.0.2'))));
+  const mute = await net.dial({ host: '10.0.0.2', port: 1, localAddress: '10.0.0.1', timeoutMs: 100 });
+  mute.on('error', () => undefined);
+  await waitFor(() => seen.length === 1, 1000, 'accept');
+  const timer = setInterval(() => seen[0].tick(Date.now(), false), 20);
+  assert.equal(await closeCode(seen[0]), 'PEER_TIMEOUT');
+  clearInterval(timer);
+  const rude = await net.dial({ host: '10.0.0.2', port: 1, localAddress: '10.0.0.1', timeoutMs: 100 });
+  rude.on('error', () => undefined);
+  for (const p of encode({ type: 'join' })) rude.write(p);
+  await waitFor(() => seen.length === 2, 1000, 'accept');
+  assert.equal(await closeCode(seen[1]), 'BAD_FRAME');
+});
+
+test('silence kills a watched link only; a watched link that hears nothing is closed PEER_TIMEOUT', async () => {
+  const net = new MemoryNetwork();
+  let b: Session | null = null;
+  await net.listen({ host: '10.0.0.2', port: 1 }, (c) => { b = new Session(c, c.remoteAddress!, opts('10.0.0.2')); });
+  const ca = await net.dial({ host: '10.0.0.2', port: 1, localAddress: '10.0.0.1', timeoutMs: 100 });
+  const a = new Session(ca, ca.remoteAddress!, opts('10.0.0.1', { outbound: true, dialed: '10.0.0.2' }));
+  await waitFor(() => a.state === 'open' && b?.state === 'open', 1000, 'open');
+  const tick = setInterval(() => { a.tick(Date.now(), false); b!.tick(Date.now(), false); }, 10);
+  try {
+    // Both watched: heartbeats keep the link alive past several timeouts.
+    a.watched = b!.watched = true;
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(a.state, 'open');
+    // B goes silent (a hang): A notices, B's side is not judged (not watched any more).
+    b!.watched = false;
+    net.silence('10.0.0.2');
+    assert.equal(await closeCode(a), 'PEER_TIMEOUT');
+  } finally {
+    clearInterval(tick);
+  }
+});
+
+test('backpressure: chunks to a reader that stopped are refused once SEND_QUEUE_BYTES wait, other messages still go', async () => {
+  const net = new MemoryNetwork();
+  await net.listen({ host: '10.0.0.2', port: 1 }, (c) => new Session(c, c.remoteAddress!, opts('10.0.0.2')));
+  const ca = await net.dial({ host: '10.0.0.2', port: 1, localAddress: '10.0.0.1', timeoutMs: 100 });
+  const a = new Session(ca, ca.remoteAddress!, opts('10.0.0.1', { outbound: true, dialed: '10.0.0.2' }));
+  await waitFor(() => a.state === 'open', 1000, 'open');
+  net.stick('10.0.0.2');
+  const data = Buffer.alloc(256 * 1024);
+  let sent = 0;
+  for (let i = 0; i < 64; i++) if (a.sendChunk({ type: 'chunk', seq: i, originMs: 0, hash: Buffer.alloc(32), sig: Buffer.alloc(64), data })) sent++;
+  assert.ok(a.queuedBytes <= SEND_QUEUE_BYTES + data.length + 1024, `queued ${a.queuedBytes}`);
+  assert.ok(sent < 64 && sent >= SEND_QUEUE_BYTES / data.length, `sent ${sent}`);
+  assert.ok(a.send({ type: 'ping', nonce: 1 }));
+  net.heal();
+  a.close('LEAVING');
+});
+
+test('two peers dialing each other at once keep one connection, the one dialed by the lower id', async () => {
+  const net = new MemoryNetwork();
+  const mk = (id: string, opened: string[]) => new Connections({
+    self: { id, p2pPort: 9092, httpPort: 9093, slots: 2, channel: 0 }, transport: net, key: null, now: Date.now, log: silentLogger(), stats: new Ledger(),
+    timings: { heartbeatMs: 50, heartbeatTimeoutMs: 300, helloTimeoutMs: 500, dialTimeoutMs: 300 }, alloc: (n) => Buffer.allocUnsafe(n),
+    maxSeq: () => -1, direct: () => false, onOpen: (s) => opened.push(s.id), onMessage: () => undefined, onClose: () => undefined, keep: () => true,
+  });
+  const openedA: string[] = [];
+  const openedB: string[] = [];
+  const A = mk('10.0.0.1', openedA);
+  const B = mk('10.0.0.2', openedB);
+  await A.listen();
+  await B.listen();
+  const [sa, sb] = await Promise.all([A.dial('10.0.0.2', 9092), B.dial('10.0.0.1', 9092)]);
+  await waitFor(() => A.get('10.0.0.2') !== undefined && B.get('10.0.0.1') !== undefined, 1000, 'registered');
+  await new Promise((r) => setTimeout(r, 50));
+  const keptA = A.get('10.0.0.2')!;
+  const keptB = B.get('10.0.0.1')!;
+  assert.equal(keptA.outbound, true, 'A keeps the connection it dialed (10.0.0.1 < 10.0.0.2)');
+  assert.equal(keptB.outbound, false, 'B keeps the same connection, inbound');
+  assert.ok(sa && sb);
+  assert.deepEqual(openedA, ['10.0.0.2']);
+  assert.deepEqual(openedB, ['10.0.0.1']);
+  await A.destroy();
+  await B.destroy();
+});
