@@ -153,6 +153,8 @@ export const LAG_CHUNKS = 3;
 export const LAG_PERIODS = 2;
 /** A member reported for bad data or slowness is kept out of interior positions this long, ms. */
 export const DEMOTE_MS = 60_000;
+/** A chunk failing a source key younger than this is not blamed on its relay (the UPDATE may trail it), ms. */
+export const KEY_SETTLE_MS = 2_000;
 /** An edge a child reported broken is not used again for this long, ms. */
 export const AVOID_EDGE_MS = 30_000;
 /** The holder restarts a dead overlay process after this, ms (doubled while it keeps dying). */

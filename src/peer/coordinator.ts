@@ -117,6 +117,15 @@ export class Coordinator {
     return this.membership?.forest.parentOf(id, s) === this.opts.self.id;
   }
 
+  /** @brief Up to `n` members (repair holders of the root after a takeover), the successors first. */
+  someMembers(n: number): MemberRef[] {
+    const m = this.membership;
+    if (!m) return [];
+    const succ = m.successors();
+    const rest = [...m.members.values()].map((x) => x.ref).filter((r) => !succ.some((s) => s.id === r.id));
+    return [...succ, ...rest].slice(0, n);
+  }
+
   /** @brief Whether `id` is a member. */
   isMember(id: string): boolean {
     return this.membership?.members.has(id) ?? false;

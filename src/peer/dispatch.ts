@@ -8,10 +8,12 @@
  * NOT_AUTHORIZED, closes the connection and changes no state. Every message is counted per type
  * in the ledger. Rows (sender -> us):
  * - JOIN: anyone (the coordinator answers, a member redirects). REDIRECT: the peer we JOINed.
- * - UPDATE: our coordinator, the peer we JOINed, or a successor our view names taking over.
+ * - UPDATE: our coordinator, the peer we JOINed, or a successor our view names taking over (the
+ *   answer of a peer we JOINed lately but stopped waiting for: dropped; we ask again).
  * - REPLICA: our coordinator. RESYNC, SUSPECT: a member, to the coordinator.
- * - FETCH, PING: a member we deal with (coordinator: any member). HEARTBEAT, BYE: the same,
- *   dropped quietly otherwise (harmless; a child's heartbeat may come before our UPDATE names it).
+ * - PING: a member we deal with (coordinator: any member). HEARTBEAT, FETCH, BYE: the same,
+ *   dropped quietly otherwise (a child's heartbeat may come before our UPDATE names it; an
+ *   unanswered FETCH makes the fetcher ask the next holder).
  * - SUBSCRIBE: anyone (the relay serves only children the view names; others are held, refused).
  * - SUBSCRIBED, REFUSED: the parent we subscribed to; UNSUBSCRIBE: a child.
  * - CHUNK: our parent in its stripe or the holder we asked, inside the live window (from a member
@@ -41,6 +43,8 @@ export interface DispatchContext {
   knows(id: string): boolean;
   /** Whether a JOIN to `id` waits for its answer. */
   joining(id: string): boolean;
+  /** Whether we sent `id` a JOIN lately (its late answer is dropped, not a violation). */
+  askedLately(id: string): boolean;
   /** Whether `id` is a successor our view names. */
   isSuccessor(id: string): boolean;
   /** Whether `id` is our parent in stripe `s` (or the peer we subscribed to there). */
@@ -68,7 +72,8 @@ export const RULES: { [T in MsgName]: Rule<T> } = {
   auth: () => 'violation',
   join: () => 'ok',
   redirect: (c, s) => (c.joining(s.id) ? 'ok' : 'late'),
-  update: (c, s, m) => (c.joining(s.id) || c.isCoordinator(s.id) || (c.isSuccessor(s.id) && m.coordinator.id === s.id) ? 'ok' : 'violation'),
+  update: (c, s, m) => (c.joining(s.id) || c.isCoordinator(s.id) || (c.isSuccessor(s.id) && m.coordinator.id === s.id) ? 'ok'
+    : c.askedLately(s.id) ? 'late' : 'violation'),
   replica: (c, s) => (c.isCoordinator(s.id) ? 'ok' : 'violation'),
   resync: (c, s) => (c.coordinating() ? member(c, s) : 'late'),
   heartbeat: (c, s) => (c.knows(s.id) ? 'ok' : 'late'),
@@ -80,7 +85,7 @@ export const RULES: { [T in MsgName]: Rule<T> } = {
     const v = c.chunkFrom(s.id, m.seq);
     return v === 'ok' && !c.inWindow(m.seq) ? 'violation' : v;
   },
-  fetch: member,
+  fetch: (c, s) => (c.knows(s.id) ? 'ok' : 'late'),
   missing: (c, s, m) => (c.asked(s.id, m.seq) ? 'ok' : 'late'),
   suspect: (c, s) => (c.coordinating() ? member(c, s) : 'late'),
   bye: (c, s) => (c.knows(s.id) ? 'ok' : 'late'),

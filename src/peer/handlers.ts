@@ -23,6 +23,7 @@ export function dispatchContext(p: Parts, roles: Roles): DispatchContext {
     isCoordinator: (id) => !coordinating() && p.view.coordinator?.id === id,
     knows: known,
     joining: (id) => p.join.awaits(id),
+    askedLately: (id) => p.join.askedLately(id, Date.now()),
     isSuccessor: (id) => p.view.isSuccessor(id),
     isParent: (id, s) => p.view.isParent(id, s),
     isChild: (id, s) => (coordinating() ? p.coordinator.isRootChild(id, s) : p.view.isChild(id, s)),

@@ -51,6 +51,8 @@ export interface JoinOptions {
 /** The join loop. */
 export class Join {
   private waiting: { id: string; resolve: (m: Msg<'update'> | Msg<'redirect'> | null) => void } | null = null;
+  /** Peers we sent JOIN to lately, until when a late answer from them is no violation. */
+  private readonly asked = new Map<string, number>();
   private readonly stop = new AbortController();
 
   /** @param opts Identity, server, dialer, previous overlay. */
@@ -59,6 +61,11 @@ export class Join {
   /** @brief Whether a JOIN to `id` waits for its answer (UPDATE or REDIRECT from it are ours). */
   awaits(id: string): boolean {
     return this.waiting?.id === id;
+  }
+
+  /** @brief Whether we sent JOIN to `id` lately (its answer after we gave up is late, not hostile). */
+  askedLately(id: string, now: number): boolean {
+    return (this.asked.get(id) ?? 0) > now;
   }
 
   /**
@@ -96,7 +103,9 @@ export class Join {
       const prev = this.opts.previous();
       const candidates = [prev.coordinator, ...prev.successors, ...listed.map((ip) => this.refOf(ip))];
       if (await this.through(candidates)) return 'member';
-      if (source.direct) return 'founder';
+      // Of the direct peers the server lists, the lowest id founds; the others wait for it (two
+      // founders would be two sources, two numberings).
+      if (source.direct && listed.every((ip) => ip >= self.id)) return 'founder';
       await sleep(this.opts.periodMs() / 2, this.stop.signal);
     }
     return 'stopped';
@@ -129,6 +138,7 @@ export class Join {
         if (!answer) break;
         if (answer.m.type === 'update') return true;
         target = answer.m.to;
+        if (target.id === this.opts.self.id) break; // a direct peer defers to us: we found the overlay
         tried.delete(target.id);
       }
     }
@@ -154,6 +164,8 @@ export class Join {
         resolve(x);
       };
       this.waiting = { id: ref.id, resolve: done };
+      if (this.asked.size > 64) this.asked.clear();
+      this.asked.set(ref.id, Date.now() + 10 * this.opts.replyTimeoutMs);
       s.once('close', onClose);
       s.send({ type: 'join' });
     });

@@ -162,7 +162,8 @@ export class Peer {
       }),
       upstream: new Upstream({
         self: opts.ip, store, stats, log, now, dial, session: (id) => connections.get(id), watch: (id, r, on) => connections.watch(id, r, on),
-        holders: () => [view.coordinator, ...view.successors].filter((x): x is MemberRef => !!x),
+        holders: () => (this.roles.role === 'coordinator' ? p.coordinator.someMembers(4)
+          : [view.coordinator, ...view.successors].filter((x): x is MemberRef => !!x)),
         suspect: (id, reason) => { if (view.coordinator) connections.get(view.coordinator.id)?.send({ type: 'suspect', id, reason }); },
       }),
       source: new Source({
@@ -192,8 +193,10 @@ export class Peer {
       p.relay.onStored(c);
     });
     store.on('rejected', (seq: number, from: string, why: string) => {
-      log.warn({ code: 'CHUNK_REJECTED', seq, from, failed: why }, 'chunk failed its checks: not stored, fetched again, sender reported');
-      if (from !== 'server') reportBadData(p, this.roles, from);
+      // A signature check that fails right after a source change may be our key arriving late.
+      const settled = why === 'hash' || now() - view.keySinceMs > C.KEY_SETTLE_MS;
+      log.warn({ code: 'CHUNK_REJECTED', seq, from, failed: why, reported: settled }, 'chunk failed its checks: not stored, fetched again');
+      if (from !== 'server' && settled) reportBadData(p, this.roles, from);
     });
     store.on('diskError', (msg: string) => log.error({ code: 'DIR_UNWRITABLE', dir: opts.dir, err: msg }, 'cannot write chunk; still relaying from memory'));
     store.on('workerError', (seq: number) => log.error({ seq }, 'a chunk worker died twice on one chunk: it will be fetched again'));

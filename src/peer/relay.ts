@@ -143,8 +143,14 @@ export class Relay {
     this.opts.stats.chunkBytesSent += c.data.byteLength;
   }
 
-  /** @brief Our view changed: held subscriptions it now allows are served. */
+  /**
+   * @brief Our view changed: children it moved elsewhere are released (their slots free at
+   * once), held subscriptions it now allows are served.
+   */
   viewChanged(): void {
+    for (const [id, c] of [...this.children]) {
+      for (const s of [...c.cursors.keys()]) if (!this.opts.isChild(id, s)) this.unsubscribe(id, s);
+    }
     for (const [k, h] of [...this.held]) {
       if (!this.opts.isChild(h.id, h.stripe)) continue;
       this.held.delete(k);

@@ -63,14 +63,13 @@ export class Roles {
   update(s: Session, u: Msg<'update'>): void {
     const p = this.p;
     if (this.role === 'coordinator') return;
-    const ch = p.view.apply(u);
+    const ch = p.view.apply(u, p.now());
     if (ch === 'stale') return;
     if (ch === 'gap') return void s.send({ type: 'resync', what: ResyncWhat.UPDATE });
     this.role = 'member';
     if (p.store.firstSeq === null && p.view.liveSeq >= 0) p.store.startAt(p.view.liveSeq);
     p.period.suggest(u.periodMs);
     p.upstream.apply(p.view.parents);
-    for (const [st, id] of ch.childrenGone) p.relay.unsubscribe(id, st);
     p.relay.viewChanged();
     p.connections.watch(u.coordinator.id, 'successor', u.successors.some((x) => x.id === p.self.id));
     p.saveState();
@@ -87,6 +86,10 @@ export class Roles {
     if (this.role === 'coordinator') return p.coordinator.onJoin(s);
     const coord = p.view.coordinator;
     if (this.role === 'member' && coord && p.connections.get(coord.id)) return void s.send({ type: 'redirect', to: coord });
+    // Two direct peers looking for each other: the lower id founds. A redirect to itself tells it so.
+    if (this.role === 'joining' && p.source.direct && s.remote?.direct && s.id < p.self.id) {
+      return void s.send({ type: 'redirect', to: { id: s.id, p2pPort: s.remote.p2pPort, httpPort: s.remote.httpPort } });
+    }
     if (this.held.size < MAX_HELD_JOINS) this.held.add(s);
     else s.close('CONNECTION_LIMIT');
   }

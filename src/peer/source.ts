@@ -117,11 +117,17 @@ export class Source {
     if (newest && (!this.last || newest.seq > this.last.seq)) this.last = { seq: newest.seq, ms: newest.originMs };
     const kept = this.recent;
     this.recent = [];
-    for (const p of kept) {
-      const seq = known.get(createHash('sha256').update(p.data).digest('hex'));
-      if (seq !== undefined) this.last = { seq, ms: p.ms };
-      else this.inject(p.data, p.ms);
+    // The newest push that is a chunk we hold gives the numbering; the ones before it are old,
+    // the ones after it are what the old source never relayed.
+    let from = 0;
+    for (let i = kept.length - 1; i >= 0; i--) {
+      const seq = known.get(createHash('sha256').update(kept[i].data).digest('hex'));
+      if (seq === undefined) continue;
+      this.last = { seq, ms: kept[i].ms };
+      from = i + 1;
+      break;
     }
+    for (const p of kept.slice(from)) this.inject(p.data, p.ms);
   }
 
   /** @brief We are no longer the coordinator: pushes are kept, not injected. */

@@ -33,6 +33,8 @@ export class View {
   sourceId = '';
   /** The source's public keys: the current one first, then the previous one. */
   keys: Buffer[] = [];
+  /** When the current key arrived, ms (a chunk failing a brand-new key is not blamed on its relay). */
+  keySinceMs = 0;
   /** Stripes K (0 before the first UPDATE). */
   stripes = 0;
   /** The chunk period the coordinator measures, ms. */
@@ -49,7 +51,7 @@ export class View {
    * @param u The update.
    * @return The changes, 'gap' when a delta does not follow our epoch, 'stale' when older.
    */
-  apply(u: Msg<'update'>): ViewChange | 'gap' | 'stale' {
+  apply(u: Msg<'update'>, now = 0): ViewChange | 'gap' | 'stale' {
     if (!u.full && u.since !== this.epoch) return u.epoch <= this.epoch ? 'stale' : 'gap';
     if (u.full && u.epoch < this.epoch && u.coordinator.id === this.coordinator?.id) return 'stale';
     const change: ViewChange = { parents: [], childrenGone: [], coordinator: u.coordinator.id !== this.coordinator?.id };
@@ -69,6 +71,7 @@ export class View {
     if (u.source && (u.source.id !== this.sourceId || !this.keys[0]?.equals(u.source.key))) {
       this.sourceId = u.source.id;
       this.keys = [u.source.key, ...this.keys.slice(0, 1)];
+      this.keySinceMs = now;
     }
     for (const p of u.parents) {
       if (p.stripe >= this.stripes) continue;
