@@ -1,145 +1,137 @@
 /**
  * @file coordinator.ts
- * @brief The simulated coordinator: the view (members in join order) and calls to placement.ts.
+ * @brief The simulator's adapter to the project's own membership: every decision is made by
+ * src/peer/membership.ts and src/peer/forest.ts, exactly as the coordinator part of a peer makes
+ * it (no copy of their logic); this file only translates peer indices to ids and follows the
+ * moved edges into the simulator's arrays.
  *
- * It runs the project's own decision code unchanged: `chooseHome` at every join and `place`
- * with `previous` at every recompute (plus `rebalanceBytes` on the rotation timer). Member ids
- * are the peer indices as decimal strings; the root (source) is "0".
- *
- * chooseHome reads only `home` and `slots`, so it is given one summary member per stripe
- * (slots = the stripe's total home slots) instead of the whole view: the same answer in O(K)
- * rather than O(N) per join, which keeps a 100 000-peer bootstrap linear.
+ * Member ids are IP literals made from the peer index (the wire and the forest want IPs); the
+ * root (source) is index 0. A join, a leave and a suspicion go to the Membership at once, as in
+ * the peer; `publish()` drains it like the coordinator's publication (the UPDATEs and REPLICAs,
+ * encoded with the real codec to count the control bytes) and reports what moved since the last
+ * one. Timings (rebalance, load time constant) are the constants of src/constants.ts.
  */
-import { chooseHome, place, Placement, PlacementMember } from '../src/peer/placement';
+import { Membership } from '../src/peer/membership';
+import type { EdgeChange } from '../src/peer/forest';
+import { encode } from '../src/protocol/peer';
+import { AVOID_EDGE_MS, LOAD_TAU_MS, DEMOTE_MS } from '../src/constants';
 
-/** What one recompute changed, in subscriptions (member, stripe). */
+/** What one publication changed, in subscriptions (member, stripe). */
 export interface Recompute {
   /** Members of the previous placement whose parent changed (orphans and moved ones). */
   moves: number;
   /** First subscriptions of new members. */
   firstSubs: number;
-  /** (member, stripe) pairs without a parent in this decision. */
+  /** (member, stripe) pairs without a parent now. */
   unplaced: number;
-  /** Wall time of the `place` call, ms. */
+  /** Wall time the membership spent on the changes since the last publication, ms. */
   placeMs: number;
+  /** Bytes of the UPDATEs and REPLICAs this publication sends (the real codec). */
+  controlBytes: number;
 }
 
-/** The coordinator's view and last decision. */
+/** @brief The IP id of peer index p (10.x.y.z). */
+export function idOf(p: number): string {
+  return `10.${(p >>> 16) & 255}.${(p >>> 8) & 255}.${p & 255}`;
+}
+
+/** @brief The peer index of an IP id. */
+export function indexOf(id: string): number {
+  const [, a, b, c] = id.split('.').map(Number);
+  return (a << 16) + (b << 8) + c;
+}
+
+/** The simulated coordinator: the real Membership behind peer indices. */
 export class Coordinator {
-  private members: PlacementMember[] = [];
-  private readonly root: PlacementMember;
-  private previous: Placement | undefined;
-  private readonly load: number[];
-  private dead = new Set<string>();
-  /** Joined since the last recompute (credited the mean sent at that recompute). */
-  private readonly newcomers = new Set<string>();
-  /** Bytes credited to each member at join, as the real coordinator does. */
-  private readonly base = new Map<string, number>();
   /** Parents per stripe by peer index, `parents[s * capacity + child]`, -1 = none. */
   readonly parents: Int32Array;
+  /** The real membership. */
+  readonly membership: Membership;
+  private readonly slots = new Map<number, number>();
+  private moves = 0;
+  private firstSubs = 0;
+  private spentMs = 0;
 
   /**
    * @brief A coordinator for peers 1..capacity-1 under root 0.
-   * @param capacity Largest peer index + 1.
-   * @param stripes Number of stripes K.
-   * @param rootSlots Slots of the source.
+   * @param capacity Largest peer index + 1. @param stripes Stripes K. @param rootSlots Slots of the source.
    */
-  constructor(private readonly capacity: number, private readonly stripes: number, rootSlots: number) {
-    this.root = { id: '0', slots: rootSlots, home: -1, sent: 0 };
-    this.load = new Array<number>(stripes).fill(0);
+  constructor(private readonly capacity: number, stripes: number, rootSlots: number) {
     this.parents = new Int32Array(capacity * stripes).fill(-1);
-  }
-
-  /** @brief Number of members in the view. */
-  get size(): number {
-    return this.members.length;
-  }
-
-  /**
-   * @brief Adds a member at the end of the view, with its home from chooseHome.
-   * @param p Peer index.
-   * @param slots Its slots.
-   */
-  join(p: number, slots: number): void {
-    const summary = this.load.map((l, s) => ({ id: `s${s}`, slots: l, home: s, sent: 0 }));
-    const home = chooseHome(summary, this.stripes, slots);
-    if (home >= 0) this.load[home] += slots;
-    this.members.push({ id: String(p), slots, home, sent: 0 });
-    this.newcomers.add(String(p));
-  }
-
-  /**
-   * @brief Marks a member as failed; it leaves the view at the next recompute.
-   * @param p Peer index.
-   */
-  leave(p: number): void {
-    this.dead.add(String(p));
-    this.base.delete(String(p));
-  }
-
-  /** @brief True when a failure is waiting for a recompute. */
-  get pendingLeaves(): boolean {
-    return this.dead.size > 0;
-  }
-
-  /**
-   * @brief Runs placement.ts and updates `parents`.
-   * @param sent Bytes sent per peer index (the balance input).
-   * @param rebalanceBytes Rotation threshold, or undefined for a plain membership recompute.
-   * @return What changed.
-   */
-  recompute(sent: Float64Array, rebalanceBytes?: number): Recompute {
-    if (this.dead.size > 0) {
-      this.members = this.members.filter((m) => {
-        if (!this.dead.has(m.id)) return true;
-        if (m.home >= 0) this.load[m.home] -= m.slots;
-        return false;
-      });
-      this.dead.clear();
-    }
-    // As the real coordinator (membership.ts): a newcomer is credited the mean sent so far.
-    if (this.newcomers.size > 0) {
-      const old = this.members.filter((m) => !this.newcomers.has(m.id));
-      const mean = old.length ? old.reduce((n, m) => n + sent[Number(m.id)] + (this.base.get(m.id) ?? 0), 0) / old.length : 0;
-      for (const id of this.newcomers) this.base.set(id, mean);
-      this.newcomers.clear();
-    }
-    for (const m of this.members) m.sent = sent[Number(m.id)] + (this.base.get(m.id) ?? 0);
-    this.root.sent = sent[0];
-    const t0 = performance.now();
-    const next = place({
-      root: this.root, members: this.members, stripes: this.stripes,
-      previous: this.previous, rebalanceBytes,
+    this.membership = new Membership({
+      self: { id: idOf(0), p2pPort: 9092, httpPort: 9093 }, slots: rootSlots, stripes, tauMs: LOAD_TAU_MS,
+      onEdges: (changes) => this.follow(changes),
     });
-    const placeMs = performance.now() - t0;
-    this.previous = next;
-    const out: Recompute = { moves: 0, firstSubs: 0, unplaced: 0, placeMs };
-    const N = this.capacity;
-    for (let s = 0; s < this.stripes; s++) {
-      const map = next[s];
-      const row = this.parents.subarray(s * N, (s + 1) * N);
-      const fresh = new Int32Array(N).fill(-1);
-      for (const [child, parent] of map) fresh[Number(child)] = Number(parent);
-      for (const m of this.members) {
-        const c = Number(m.id);
-        if (fresh[c] < 0) out.unplaced++;
-        else if (fresh[c] !== row[c]) {
-          if (row[c] < 0) out.firstSubs++;
-          else out.moves++;
-        }
-      }
-      row.set(fresh);
-    }
+  }
+
+  /** @brief Number of members. */
+  get size(): number {
+    return this.membership.members.size;
+  }
+
+  /** @brief A peer joins. @param p Peer index. @param slots Its slots. @param now Time, ms. */
+  join(p: number, slots: number, now: number): void {
+    this.slots.set(p, slots);
+    this.timed(() => this.membership.join({ id: idOf(p), p2pPort: 9092, httpPort: 9093 }, slots, now));
+  }
+
+  /** @brief A failure is detected (its link to the coordinator is gone): the member is removed. */
+  leave(p: number, now: number): void {
+    this.slots.delete(p);
+    this.timed(() => this.membership.remove(idOf(p), now));
+  }
+
+  /**
+   * @brief A child suspects its parent, as SUSPECT reaches the peer's coordinator: moved off a
+   * live parent (a cut link), the parent removed when its link is gone, demoted for bad data.
+   */
+  suspect(reporter: number, p: number, now: number, parentAlive: boolean, badData = false): void {
+    this.timed(() => {
+      if (!parentAlive) return this.leave(p, now);
+      this.membership.avoid(idOf(p), idOf(reporter), now, AVOID_EDGE_MS);
+      if (badData) this.membership.demote(idOf(p), now, DEMOTE_MS);
+    });
+  }
+
+  /** @brief The rebalance period's step. @param now Time, ms. */
+  rebalance(now: number): void {
+    this.timed(() => this.membership.rebalance(now));
+  }
+
+  /**
+   * @brief Publishes as the coordinator does, and reports what moved since the last publication.
+   * @param liveSeq The source's newest chunk (joiners start there).
+   */
+  publish(liveSeq: number): Recompute {
+    const pub = this.membership.drain({ liveSeq, periodMs: 2000, source: { id: idOf(0), key: Buffer.alloc(32) } });
+    let controlBytes = 0;
+    for (const u of pub.updates.values()) controlBytes += encode(u).reduce((n, b) => n + b.length, 0);
+    for (const r of pub.replicas.values()) controlBytes += encode(r).reduce((n, b) => n + b.length, 0);
+    const out: Recompute = { moves: this.moves, firstSubs: this.firstSubs, unplaced: this.membership.forest.unplacedCount(), placeMs: this.spentMs, controlBytes };
+    this.moves = this.firstSubs = this.spentMs = 0;
     return out;
   }
 
-  /**
-   * @brief Slots of a member by peer index (for the restriction-3 check).
-   * @return A lookup function.
-   */
+  /** @brief Slots of a member by peer index (for the restriction-3 check). */
   slotsOf(): (p: number) => number {
-    const bySlot = new Int32Array(this.capacity);
-    for (const m of this.members) bySlot[Number(m.id)] = m.slots;
-    return (p) => bySlot[p];
+    return (p) => this.slots.get(p) ?? 0;
+  }
+
+  private timed(f: () => unknown): void {
+    const t0 = performance.now();
+    f();
+    this.spentMs += performance.now() - t0;
+  }
+
+  /** Follows moved edges into `parents`. */
+  private follow(changes: EdgeChange[]): void {
+    const N = this.capacity;
+    for (const c of changes) {
+      const child = indexOf(c.child);
+      if (child <= 0 || child >= N) continue;
+      if (c.from) this.moves++;
+      else this.firstSubs++;
+      this.parents[c.stripe * N + child] = c.to ? indexOf(c.to) : -1;
+    }
   }
 }

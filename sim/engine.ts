@@ -10,12 +10,11 @@
  *   upload evenly over its slots, so edges never queue behind each other. A peer forwards a
  *   chunk to each child (of the chunk's stripe) lacking it the moment it receives it: one heap
  *   event per edge, so a failure cuts exactly the transfers in flight from the dead peer.
- * - Coordinator: keeps the view (join order, homes from chooseHome) and runs `place` with
- *   `previous` on membership changes: at once when `tickMs` = 0, else once per coordinator
- *   tick when the view changed (changes within one tick share a view epoch; needed at 100 000
- *   peers, where one `place` call costs ~1 s). Every `rebalanceMs` it runs `place` with
- *   `rebalanceBytes` (the rotation). A decision takes effect at once; each subscription that
- *   changed is served after `repairMs` (view publish + subscribe round trip).
+ * - Coordinator: the project's own Membership and Forest (sim/coordinator.ts is only an adapter):
+ *   a join, a detected failure and the rebalance period change the placement at once, as in a
+ *   peer; the data plane follows the moved edges once per `tickMs` (a publication: its UPDATEs
+ *   and REPLICAs are encoded with the real codec to count control bytes). Each subscription that
+ *   changed is served after `repairMs` (publish + subscribe round trip).
  * - Churn R: failures are a Poisson process of rate N*R per minute; each kills a random live
  *   non-root peer, and a new peer joins at the same time (N stays constant; `replace`). The coordinator
  *   learns of the failure `detectMs` later (the member stays in the view until then).
@@ -29,23 +28,27 @@ import { EventHeap, rng } from './heap';
 import { ARRIVE, Network } from './network';
 import { Coordinator, Recompute } from './coordinator';
 import { measure, SimResult } from './report';
+import { BUFFER_CHUNKS, HEARTBEAT_TIMEOUT_MS, REBALANCE_MS, TICK_MS } from '../src/constants';
 
 /** Parameters of one run (see the model above). */
 export interface SimConfig {
   peers: number; churn: number; slots: number; stripes: number; seconds: number; seed: number;
   rootSlots: number; periodMs: number; chunkBytes: number; uploadMbps: number;
   latMinMs: number; latMaxMs: number; detectMs: number; repairMs: number;
-  bufferChunks: number; tickMs: number; rebalanceMs: number; rebalanceBytes: number;
+  bufferChunks: number; tickMs: number; rebalanceMs: number;
   /** A new peer joins at each failure (N constant); false lets the overlay shrink. */
   replace: boolean;
 }
 
-/** Defaults: the course's 2 s chunks of 125 KB, 10 Mbit/s uploads, 2 slots, 2 stripes. */
+/**
+ * Defaults: the course's 2 s chunks of 125 KB, 10 Mbit/s uploads, 2 slots, 2 stripes, and the
+ * peer's own constants (detection = heartbeat timeout + one tick, ring buffer, rebalance period).
+ */
 export const DEFAULTS: SimConfig = {
   peers: 1000, churn: 0.01, slots: 2, stripes: 2, seconds: 60, seed: 1,
   rootSlots: 2, periodMs: 2000, chunkBytes: 125_000, uploadMbps: 10,
-  latMinMs: 5, latMaxMs: 40, detectMs: 300, repairMs: 50,
-  bufferChunks: 30, tickMs: 1000, rebalanceMs: 5000, rebalanceBytes: 125_000, replace: true,
+  latMinMs: 5, latMaxMs: 40, detectMs: HEARTBEAT_TIMEOUT_MS + TICK_MS, repairMs: 50,
+  bufferChunks: BUFFER_CHUNKS, tickMs: 1000, rebalanceMs: REBALANCE_MS, replace: true,
 };
 
 const EMIT = 2;
@@ -58,7 +61,7 @@ const REBALANCE = 6;
 export interface Counters {
   failures: number; repairMoves: number; maxRepairMoves: number; rebalanceMoves: number;
   recomputes: number; placeMsSum: number; placeMsMax: number; unplacedMax: number;
-  slotViolations: number;
+  slotViolations: number; controlBytes: number;
 }
 
 /**
@@ -92,7 +95,7 @@ export function simulate(cfg: Partial<SimConfig>): SimResult {
   const coord = new Coordinator(capacity, K, c.rootSlots);
   const n: Counters = {
     failures: 0, repairMoves: 0, maxRepairMoves: 0, rebalanceMoves: 0, recomputes: 0,
-    placeMsSum: 0, placeMsMax: 0, unplacedMax: 0, slotViolations: 0,
+    placeMsSum: 0, placeMsMax: 0, unplacedMax: 0, slotViolations: 0, controlBytes: 0,
   };
   const live = new Int32Array(capacity); // live non-root peers, swap-removed
   const livePos = new Int32Array(capacity);
@@ -100,12 +103,13 @@ export function simulate(cfg: Partial<SimConfig>): SimResult {
   let nextPeer = 1;
   let nextSeq = 0;
   let dirty = false;
+  let now = 0;
   const addPeer = (): void => {
     const p = nextPeer++;
     net.alive[p] = 1;
     livePos[p] = liveCount;
     live[liveCount++] = p;
-    coord.join(p, c.slots);
+    coord.join(p, c.slots, now);
     dirty = true;
   };
   const apply = (now: number, r: Recompute, rebalance: boolean): void => {
@@ -113,6 +117,7 @@ export function simulate(cfg: Partial<SimConfig>): SimResult {
     n.placeMsSum += r.placeMs;
     n.placeMsMax = Math.max(n.placeMsMax, r.placeMs);
     n.unplacedMax = Math.max(n.unplacedMax, r.unplaced);
+    n.controlBytes += r.controlBytes;
     if (rebalance) n.rebalanceMoves += r.moves;
     else {
       n.repairMoves += r.moves;
@@ -133,21 +138,24 @@ export function simulate(cfg: Partial<SimConfig>): SimResult {
       net.subscribe(now, p, coord.parents[changed[i + 1] * capacity + p], changed[i + 1]);
     }
   };
-  const recompute = (now: number, rebalance: boolean): void => {
-    if (dirty) { dirty = false; apply(now, coord.recompute(net.sent), false); }
-    if (rebalance) apply(now, coord.recompute(net.sent, c.rebalanceBytes), true);
+  const recompute = (at: number, rebalance: boolean): void => {
+    if (dirty) { dirty = false; apply(at, coord.publish(nextSeq - 1), false); }
+    if (rebalance) { coord.rebalance(at); apply(at, coord.publish(nextSeq - 1), true); }
   };
 
   net.alive[0] = 1;
   for (let i = 0; i < c.peers; i++) addPeer();
   recompute(0, false);
+  // The bootstrap's displacements are not repairs.
+  n.repairMoves = 0;
+  n.maxRepairMoves = 0;
   heap.push(0, EMIT, 0, 0);
   for (let i = 0; i < failAt.length; i++) heap.push(failAt[i], FAIL, i, 0);
   if (c.tickMs > 0) heap.push(c.tickMs, TICK, 0, 0);
   if (c.rebalanceMs > 0 && c.rebalanceMs < endMs) heap.push(c.rebalanceMs, REBALANCE, 0, 0);
   const top = heap.top;
   while (heap.pop()) {
-    const now = top.time;
+    now = top.time;
     switch (top.kind) {
       case ARRIVE: net.arrive(now, top.a, top.b, top.c); break;
       case EMIT: {
@@ -171,7 +179,7 @@ export function simulate(cfg: Partial<SimConfig>): SimResult {
         break;
       }
       case DETECT:
-        coord.leave(top.a);
+        coord.leave(top.a, now);
         dirty = true;
         if (c.tickMs <= 0) recompute(now, false);
         break;

@@ -32,8 +32,10 @@ export interface SimResult {
   dupRatio: number;
   /** Push-to-disk latency of chunk deliveries, ms. */
   latMeanMs: number; latMaxMs: number;
-  /** Placement calls, mean and max wall time of one, ms. */
+  /** Publications, and the membership's wall time per publication (every change of that window), mean and max, ms. */
   recomputes: number; placeMsMean: number; placeMsMax: number;
+  /** Control bytes (UPDATEs and REPLICAs, the real codec) per member per simulated minute. */
+  controlBytesPerMemberPerMin: number;
   /** Wall time of the whole run, and CPU time of this process during it, ms. */
   wallMs: number; cpuMs: number;
 }
@@ -97,6 +99,7 @@ export function measure(c: SimConfig, net: Network, n: Counters, chunks: number,
     latMeanMs: net.arrivals ? net.latSum / net.arrivals : 0, latMaxMs: net.latMax,
     recomputes: n.recomputes, placeMsMean: n.recomputes ? n.placeMsSum / n.recomputes : 0,
     placeMsMax: n.placeMsMax, wallMs, cpuMs,
+    controlBytesPerMemberPerMin: minutes ? n.controlBytes / c.peers / minutes : 0,
   };
 }
 
@@ -138,7 +141,8 @@ const COLUMNS: [string, (r: SimResult) => string][] = [
   ['rebal/min', (r) => r.rebalanceMovesPerMin.toFixed(1)],
   ['dup', (r) => r.dupRatio.toFixed(4)],
   ['lat max ms', (r) => r.latMaxMs.toFixed(0)],
-  ['place ms', (r) => r.placeMsMean.toFixed(0)],
+  ['membership ms', (r) => r.placeMsMean.toFixed(1)],
+  ['control B/member/min', (r) => r.controlBytesPerMemberPerMin.toFixed(0)],
   ['wall s', (r) => (r.wallMs / 1000).toFixed(1)],
   ['cpu s', (r) => (r.cpuMs / 1000).toFixed(1)],
 ];

@@ -44,6 +44,8 @@ export interface MembershipOptions {
   tauMs: number;
   /** Epoch to continue from (a successor taking over continues the old coordinator's). */
   epoch?: number;
+  /** Called with every batch of moved edges (the simulator follows the placement with it). */
+  onEdges?: (changes: EdgeChange[]) => void;
 }
 
 /** What one drain produces. */
@@ -275,6 +277,7 @@ export class Membership {
   /** Records what a list of moved edges touched; returns whether there were any. */
   private apply(changes: EdgeChange[]): boolean {
     const root = this.self.id;
+    if (changes.length) this.opts.onEdges?.(changes);
     for (const c of changes) {
       if (this.members.has(c.child)) this.touch(c.child).parents.add(c.stripe);
       for (const [p, add] of [[c.from, false], [c.to, true]] as const) {
