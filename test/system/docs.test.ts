@@ -8,11 +8,11 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ERROR_CODES } from '../../src/errors';
+import { buildSite } from '../helpers/doxygen';
 
 const root = path.resolve(__dirname, '../..');
 let out = '';
@@ -35,15 +35,8 @@ function warningsIn(dirs: string[]): string[] {
 }
 
 before(() => {
-  const which = spawnSync('doxygen', ['--version'], { encoding: 'utf8' });
-  assert.equal(which.status, 0, 'doxygen is not installed (apt-get install doxygen graphviz)');
   out = mkdtempSync(path.join(tmpdir(), 'relaytv-docs-'));
-  const log = path.join(out, 'w.log');
-  execSync(`( cat Doxyfile; echo "OUTPUT_DIRECTORY=${out}"; echo "WARN_LOGFILE=${log}" ) | doxygen -`, {
-    cwd: root,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    timeout: 300_000,
-  });
+  const log = buildSite(out).warningsLog;
   const text = existsSync(log) ? readFileSync(log, 'utf8') : '';
   warnings = text.split('\n').reduce<string[]>((acc, line) => {
     if (/^\S.*:\d+: warning:/.test(line) || acc.length === 0) acc.push(line);
