@@ -6,7 +6,9 @@
  * stopped, which also starts playback). The rc interface reports `status change: ( new input:
  * <uri> )` when an entry starts and `status change: ( stop state: N )` when the input ends; an
  * entry is shown once a later one starts or VLC stops after it. VLC refuses to run as root.
- * Headless: `--vout=dummy --aout=dummy`. Not exercised by the test suite (no VLC in CI).
+ * Headless: `--vout=dummy --aout=dummy`. Speed: `--rate` at start, then the rc `rate <S>`
+ * command; VLC keeps the pitch (`--audio-time-stretch`, its default, made explicit).
+ * Not exercised by the test suite (no VLC in CI).
  */
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
@@ -30,6 +32,7 @@ export class VlcBackend extends EventEmitter<BackendEvents> implements Backend {
   private readonly queue: string[] = [];
   private playing = false;
   private stopping = false;
+  private speed = 1;
 
   /** @param opts Backend options (`headless`, `binary`, `log`). */
   constructor(private readonly opts: BackendOptions) {
@@ -46,7 +49,7 @@ export class VlcBackend extends EventEmitter<BackendEvents> implements Backend {
     this.stopping = false;
     this.socketPath = path.join(os.tmpdir(), `relaytv-vlc-${process.pid}-${randomBytes(4).toString('hex')}.sock`);
     const args = ['-I', 'rc', '--rc-unix', this.socketPath, '--rc-fake-tty', '--no-loop', '--no-repeat',
-      '--no-video-title-show', '--quiet'];
+      '--no-video-title-show', '--quiet', '--audio-time-stretch', `--rate=${this.speed}`];
     if (this.opts.headless) args.push('--vout=dummy', '--aout=dummy');
     const { child, sock, died } = await spawnControlled('vlc', this.opts.binary ?? 'cvlc', args, this.socketPath,
       (line) => this.onLine(line)).catch(async (err: Error) => {
@@ -65,10 +68,21 @@ export class VlcBackend extends EventEmitter<BackendEvents> implements Backend {
   }
 
   /**
+   * @brief Sets VLC's playback rate (rc `rate`); also passed as `--rate` on restart.
+   * @param speed Factor of normal speed.
+   */
+  setSpeed(speed: number): void {
+    if (!(speed > 0) || speed === this.speed) return;
+    this.speed = speed;
+    this.sock?.write(`rate ${speed}\n`);
+  }
+
+  /**
    * @brief Appends a chunk (`enqueue`), or starts it at once (`add`) when VLC is stopped.
    * @param file Absolute chunk path.
+   * @param _seconds Its duration (VLC reads it from the file).
    */
-  enqueue(file: string): void {
+  enqueue(file: string, _seconds: number): void {
     const idle = !this.playing && this.queue.length === 0;
     this.queue.push(file);
     this.sock?.write(`${idle ? 'add' : 'enqueue'} ${file}\n`);
