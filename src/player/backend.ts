@@ -8,6 +8,10 @@
  * being asked to (the Player then restarts it). `stop()` ends it quietly: no `exit` event after.
  * `setSpeed` changes the playback speed (the Player keeps pace with live through it); a backend
  * remembers it and applies it again after a restart.
+ *
+ * Every external player is started safely: a chunk comes from strangers, so it must not make the
+ * player follow references inside it (playlists, HLS, ffconcat, EDL, linked segments) or open
+ * the network. Each backend's header lists the options it passes for that.
  */
 import { EventEmitter } from 'node:events';
 import { constants as fsc, promises as fs } from 'node:fs';

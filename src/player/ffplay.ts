@@ -9,12 +9,17 @@
  * audio driver (without it ffplay fails when there is no sound card).
  * Speed: ffplay has no speed control, so each chunk's process is started at the speed current
  * then (`-af atempo=S`, which keeps the pitch, and `-vf setpts=PTS/S`); a change applies from
- * the next chunk.
+ * the next chunk. Started safely: `-protocol_whitelist file` (an HLS, ffconcat or other
+ * reference inside a chunk can only reach local files, never the network; ffmpeg's concat
+ * demuxer also refuses URLs by its default `safe=1`). ffplay reads no config file or scripts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { tailOf, type Backend, type BackendEvents, type BackendOptions } from './backend';
 import { stopChild } from './process';
+
+/** Options that stop ffplay from opening anything but local files through a chunk. */
+export const FFPLAY_SAFE_ARGS = ['-protocol_whitelist', 'file'] as const;
 
 /** ffplay, one process per chunk. */
 export class FfplayBackend extends EventEmitter<BackendEvents> implements Backend {
@@ -70,7 +75,7 @@ export class FfplayBackend extends EventEmitter<BackendEvents> implements Backen
   private next(): void {
     if (this.child || this.stopping || this.queue.length === 0) return;
     const file = this.queue[0];
-    const args = ['-autoexit', '-hide_banner', '-loglevel', 'error', '-window_title', 'relaytv',];
+    const args = ['-autoexit', '-hide_banner', '-loglevel', 'error', '-window_title', 'relaytv', ...FFPLAY_SAFE_ARGS];
     if (this.opts.headless) args.push('-nodisp');
     if (this.speed !== 1) args.push('-af', `atempo=${this.speed}`, '-vf', `setpts=PTS/${this.speed}`);
     const env = this.opts.headless ? { ...process.env, SDL_AUDIODRIVER: 'dummy' } : process.env;

@@ -13,6 +13,14 @@
  * (logged once, not once per chunk).
  * Speed: `set_property speed`; `--audio-pitch-correction=yes` (mpv's default, made explicit)
  * inserts the scaletempo2 filter, so the pitch is kept.
+ * Started safely (verified by test/system/player.test.ts with hostile chunks): `--access-references=no`
+ * (no playlist, HLS, EDL, ordered chapters, archives: without it an M3U "chunk" makes mpv fetch
+ * its URLs), `--ytdl=no` (the yt-dlp hook would fetch any URL), `--demuxer-lavf-o=protocol_whitelist=file`
+ * (libavformat's nested opens stay on local files), `--no-config`, `--load-scripts=no`,
+ * `--load-stats-overlay=no`, `--load-osd-console=no`, `--load-auto-profiles=no` (no user
+ * config or scripts), `--autoload-files=no` (no subtitle, audio or cover file next to the chunk).
+ * A `redirect` end-file (a chunk mpv took for a playlist) cannot happen with these, and would
+ * count the chunk as shown.
  * Headless: `--vo=null --ao=null` still demuxes and decodes every frame.
  * Limitation: played entries stay in mpv's playlist (a short string each, ~4 MB per day).
  */
@@ -43,6 +51,11 @@ interface MpvMessage {
   /** mpv's reason for an `error` end-file, e.g. `audio output initialization failed`. */
   file_error?: string;
 }
+
+/** Options that stop mpv from following references inside a chunk or opening the network. */
+export const MPV_SAFE_ARGS = ['--access-references=no', '--ytdl=no', '--demuxer-lavf-o=protocol_whitelist=file',
+  '--no-config', '--load-scripts=no', '--load-stats-overlay=no', '--load-osd-console=no', '--load-auto-profiles=no',
+  '--autoload-files=no'] as const;
 
 /** `file_error` values after which mpv has still shown the chunk (without sound or picture). */
 const OUTPUT_ERRORS = new Set(['audio output initialization failed', 'video output initialization failed']);
@@ -80,7 +93,7 @@ export class MpvBackend extends EventEmitter<BackendEvents> implements Backend {
     this.stopping = false;
     this.socketPath = path.join(os.tmpdir(), `relaytv-mpv-${process.pid}-${randomBytes(4).toString('hex')}.sock`);
     const args = ['--idle=yes', '--keep-open=no', `--input-ipc-server=${this.socketPath}`, '--input-terminal=no',
-      '--msg-level=all=error', '--force-window=no', '--prefetch-playlist=yes', '--title=relaytv',
+      '--msg-level=all=error', '--force-window=no', '--prefetch-playlist=yes', '--title=relaytv', ...MPV_SAFE_ARGS,
       '--audio-pitch-correction=yes', `--speed=${this.speed}`];
     if (this.opts.headless) args.push('--vo=null', '--ao=null');
     const { child, sock, died } = await spawnControlled('mpv', this.opts.binary ?? 'mpv', args, this.socketPath,
@@ -162,7 +175,7 @@ export class MpvBackend extends EventEmitter<BackendEvents> implements Backend {
       return;
     }
     if (msg.event === 'end-file' && msg.playlist_entry_id !== undefined) {
-      if (msg.reason !== 'eof' && msg.reason !== 'error') return; // stop/quit: we asked for it
+      if (msg.reason !== 'eof' && msg.reason !== 'error' && msg.reason !== 'redirect') return; // stop/quit: ours
       this.explainEnd(msg);
       const file = this.entries.get(msg.playlist_entry_id);
       if (file === undefined) {
@@ -178,7 +191,9 @@ export class MpvBackend extends EventEmitter<BackendEvents> implements Backend {
   /** Logs why an entry ended when it is not a plain `eof`. */
   private explainEnd(msg: MpvMessage): void {
     const entry = msg.playlist_entry_id;
-    if (msg.reason === 'error' && OUTPUT_ERRORS.has(msg.file_error ?? '')) {
+    if (msg.reason === 'redirect') {
+      this.opts.log.warn({ entry }, 'mpv expanded a chunk as a playlist (not expected with --access-references=no); counted as shown');
+    } else if (msg.reason === 'error' && OUTPUT_ERRORS.has(msg.file_error ?? '')) {
       if (!this.warnedOutput) this.opts.log.warn({ error: msg.file_error }, 'mpv has no sound device (or display): chunks play without it');
       this.warnedOutput = true;
     } else if (msg.reason === 'error') {

@@ -1,6 +1,6 @@
 /**
  * @file vlc.ts
- * @brief The VLC backend: one long-lived `cvlc -I rc --rc-unix <socket>` driven by text commands.
+ * @brief The VLC backend: one long-lived `cvlc -I oldrc --rc-unix <socket>` driven by text commands.
  *
  * How it works: chunks go in with `enqueue <path>` while VLC plays (`add <path>` when it is
  * stopped, which also starts playback). The rc interface reports `status change: ( new input:
@@ -8,7 +8,14 @@
  * entry is shown once a later one starts or VLC stops after it. VLC refuses to run as root.
  * Headless: `--vout=dummy --aout=dummy`. Speed: `--rate` at start, then the rc `rate <S>`
  * command; VLC keeps the pitch (`--audio-time-stretch`, its default, made explicit).
- * Not exercised by the test suite (no VLC in CI).
+ * The interface is `oldrc`, VLC 3's C remote control: on Linux `-I rc` names the Lua CLI, which
+ * has no `--rc-unix` and which `--no-lua` disables.
+ * Started safely (VLC 3.0 option names, from its source): `--demux=mkv` (chunks are Matroska; VLC
+ * has no protocol whitelist, and without this its playlist demuxer would read an M3U/PLS/XSPF
+ * "chunk" and play the URLs in it), `--no-lua` (no Lua playlist parsers, meta fetchers or
+ * extensions, which fetch URLs), `--no-metadata-network-access`, `--no-mkv-preload-local-dir`
+ * (no opening other files of the folder as linked segments), `--no-sub-autodetect-file`.
+ * Not exercised by the test suite: VLC is not installed there (and refuses to run as root).
  */
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
@@ -20,6 +27,10 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Backend, BackendEvents, BackendOptions } from './backend';
 import { spawnControlled, stopChild } from './process';
+
+/** Options that stop VLC from following references inside a chunk or opening the network. */
+export const VLC_SAFE_ARGS = ['--demux=mkv', '--no-lua', '--no-metadata-network-access', '--no-mkv-preload-local-dir',
+  '--no-sub-autodetect-file'] as const;
 
 /** VLC controlled through its remote-control (rc) interface on a unix socket. */
 export class VlcBackend extends EventEmitter<BackendEvents> implements Backend {
@@ -48,8 +59,8 @@ export class VlcBackend extends EventEmitter<BackendEvents> implements Backend {
   async start(): Promise<void> {
     this.stopping = false;
     this.socketPath = path.join(os.tmpdir(), `relaytv-vlc-${process.pid}-${randomBytes(4).toString('hex')}.sock`);
-    const args = ['-I', 'rc', '--rc-unix', this.socketPath, '--rc-fake-tty', '--no-loop', '--no-repeat',
-      '--no-video-title-show', '--quiet', '--audio-time-stretch', `--rate=${this.speed}`];
+    const args = ['-I', 'oldrc', '--rc-unix', this.socketPath, '--rc-fake-tty', '--no-loop', '--no-repeat',
+      '--no-video-title-show', '--quiet', ...VLC_SAFE_ARGS, '--audio-time-stretch', `--rate=${this.speed}`];
     if (this.opts.headless) args.push('--vout=dummy', '--aout=dummy');
     const { child, sock, died } = await spawnControlled('vlc', this.opts.binary ?? 'cvlc', args, this.socketPath,
       (line) => this.onLine(line)).catch(async (err: Error) => {

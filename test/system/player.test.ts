@@ -6,12 +6,14 @@
  * chunks the way the peer does (hidden temp file, then rename) and waits for conditions with
  * bounded polling; nothing asserts on wall-clock durations. The pace test feeds real 2.14 s
  * chunks at the course server's cadence (one every 1.8 s) and slower, for about two minutes, to
- * mpv and the headless player at once.
+ * mpv and the headless player at once; the hostile-chunk test plays playlists disguised as
+ * chunks and checks that no player (nor ffprobe) connects to the address inside them.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, fork, execFileSync, type ChildProcess } from 'node:child_process';
 import { promises as fs, existsSync, mkdtempSync } from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PLAYER_SPEED_MAX, PLAYER_SPEED_MIN } from '../../src/constants';
@@ -401,3 +403,60 @@ test('mpv without a sound device: chunks that play to the end are not "could not
   assert.equal(run.stderr().match(/no sound device/g)?.length, 1, 'said once, not once per chunk');
   assert.equal(await stopPlayer(run.child), 0);
 });
+
+/** A TCP listener on loopback counting the connections it is offered. */
+async function listener(): Promise<{ port: number; connections: () => number; close: () => Promise<void> }> {
+  let count = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((sock) => {
+    count++;
+    sockets.add(sock);
+    sock.on('close', () => sockets.delete(sock));
+    sock.destroy();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    port,
+    connections: () => count,
+    close: () => new Promise((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }),
+  };
+}
+
+/** Chunk files that are references to a URL: HLS, M3U, ffconcat, mpv EDL, PLS. */
+function hostileChunks(url: string): Buffer[] {
+  return [
+    `#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:2.0,\n${url}/seg0.ts\n#EXT-X-ENDLIST\n`,
+    `#EXTM3U\n#EXTINF:2,live\n${url}/next.mkv\n`,
+    `ffconcat version 1.0\nfile ${url}/next.mkv\n`,
+    `# mpv EDL v0\n${url}/next.mkv\n`,
+    `[playlist]\nFile1=${url}/next.mkv\nNumberOfEntries=1\n`,
+  ].map((text) => Buffer.from(text));
+}
+
+const ffplaySkip = hasCommand('ffplay') ? false : 'ffplay is not installed (apt-get install ffmpeg)';
+
+for (const using of ['mpv', 'ffplay'] as const) {
+  test(`${using} started safely: a chunk that is a playlist opens no connection and playback goes on`,
+    { skip: using === 'mpv' ? mpvSkip : ffplaySkip }, async () => {
+      const tcp = await listener();
+      try {
+        const probe = net.connect(tcp.port, '127.0.0.1');
+        await waitFor('the listener sees a plain connection', () => tcp.connections() === 1, 5_000);
+        probe.destroy();
+        const dir = await newDir(`hostile-${using}`);
+        const hostile = hostileChunks(`http://127.0.0.1:${tcp.port}`);
+        for (let seq = 0; seq < hostile.length; seq++) await writeChunk(dir, seq, hostile[seq]);
+        await writeChunk(dir, hostile.length, (await loadRealChunks())[0]);
+        const count = hostile.length + 1;
+        const run = startPlayer(['--dir', dir, '--using', using, '--headless', '--buffer', '1', '--poll-ms', '50']);
+        await waitFor('every chunk done', () => run.last()?.played === count, 60_000);
+        assert.deepEqual(await listPending(dir), [], 'every chunk deleted');
+        assert.ok(run.stats.some((s) => s.current === chunkFileName(hostile.length)), 'went on to the real chunk');
+        assert.equal(tcp.connections(), 1, 'no player, nor ffprobe, connected to the address inside a chunk');
+        assert.equal(await stopPlayer(run.child), 0);
+      } finally {
+        await tcp.close();
+      }
+    });
+}
