@@ -32,10 +32,42 @@ export const SEQ_DIGITS = 8;
 /** Chunks the player waits for before it starts showing (absorbs relay jitter; ~4 s of video). */
 export const PLAYER_BUFFER_CHUNKS = 2;
 /**
- * Pending chunks beyond which the player skips ahead to live (10 chunks = 20 s behind); the
- * oldest are deleted and counted as skipped, leaving PLAYER_BUFFER_CHUNKS pending.
+ * Chunks waiting (received, not yet shown, the playing one included) beyond which the player,
+ * already at PLAYER_SPEED_MAX, skips the oldest waiting chunk: one chunk per chunk started,
+ * never a whole backlog at once. 10 chunks is ~21 s behind live with the course's 2.14 s chunks.
  */
 export const PLAYER_MAX_BEHIND = 10;
+/**
+ * Slowest playback speed (factor of normal). The player never plays slower than normal: that
+ * would only take it further from live; arrivals slower than playback show up as stalls.
+ */
+export const PLAYER_SPEED_MIN = 1.0;
+/**
+ * Fastest playback speed (factor of normal). The course's server pushes a 2.14 s chunk every
+ * 1.8 s, which needs 2.14 / 1.8 = 1.19; 1.25 leaves ~5 % for jitter and per-chunk overhead.
+ * mpv (scaletempo2, `--audio-pitch-correction`) and VLC (`--audio-time-stretch`) keep the
+ * pitch; ffplay uses `atempo`. Speech stays natural up to about this factor.
+ */
+export const PLAYER_SPEED_MAX = 1.25;
+/**
+ * Seconds over which the player plans to drain a backlog above its target (PLAYER_BUFFER_CHUNKS
+ * chunks): each extra second waiting adds 1/20 = 0.05 to the speed. Shorter reacts faster but
+ * moves the speed in bigger steps from one chunk to the next; longer drifts further from live.
+ */
+export const PLAYER_CATCHUP_S = 20;
+/**
+ * Arrivals the player averages to measure the cadence (10 chunks = ~18 s at the course's pace):
+ * long enough that one late or bunched chunk barely moves the estimate, short enough to follow
+ * a change of source within a few chunks.
+ */
+export const PLAYER_PACE_WINDOW = 10;
+/** Resolution of the playback speed (a change smaller than this is not sent to the player). */
+export const PLAYER_SPEED_STEP = 0.01;
+/**
+ * Time ffprobe may take to read a chunk's duration, ms; past it the nominal `--chunk-seconds`
+ * is used (a chunk's header holds its duration: a normal probe takes ~0.1 s).
+ */
+export const PLAYER_PROBE_TIMEOUT_MS = 5_000;
 /** Chunks handed to the external player ahead of time (current + next: enough for no gap). */
 export const PLAYER_LOOKAHEAD = 2;
 /** Slow folder rescan behind fs.watch, ms (fs.watch can miss events on some filesystems). */

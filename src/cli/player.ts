@@ -4,17 +4,22 @@
  *
  * Runs as its own process, standalone or forked by a peer (child_process.fork). When forked,
  * every change of the counters is sent to the parent as
- * `{ kind: 'player-stats', played, stalls, skipped, restarts, current }` and the player exits
- * when the parent goes away ('disconnect'); standalone the counters are logged. SIGINT/SIGTERM
- * stop the external player and exit 0. `--list` prints the chunks waiting to be shown and exits.
+ * `{ kind: 'player-stats', played, stalls, skipped, restarts, current, speed, behindS, pending,
+ * cadenceS, chunkS }` (PlayerStats) and the player exits when the parent goes away
+ * ('disconnect'); standalone the counters are logged. SIGINT/SIGTERM stop the external player
+ * and exit 0. `--list` prints the chunks waiting to be shown and exits.
  */
 import { Command, Option } from 'commander';
-import { PLAYER_BUFFER_CHUNKS, PLAYER_MAX_BEHIND, PLAYER_POLL_MS, DEFAULT_PERIOD_S } from '../constants';
+import { PLAYER_BUFFER_CHUNKS, PLAYER_MAX_BEHIND, PLAYER_POLL_MS, PLAYER_SPEED_MAX, PLAYER_SPEED_MIN, DEFAULT_PERIOD_S } from '../constants';
 import { relayError } from '../errors';
 import { createLogger } from '../log';
-import { BACKEND_NAMES, checkFolder, createBackend, listPending, noDisplay, Player, type BackendName, type PlayerStats } from '../player';
+import { BACKEND_NAMES, checkFolder, createBackend, createDurationProbe, listPending, noDisplay, Player, type BackendName, type PlayerStats } from '../player';
 
-/** The message a forked player sends its parent after every change. */
+/**
+ * The message a forked player sends its parent after every change: PlayerStats (counters, the
+ * current speed, the distance to live in seconds, the chunks waiting, the measured cadence and
+ * chunk duration) with a discriminator.
+ */
 export interface PlayerStatsMessage extends PlayerStats {
   /** Message discriminator. */
   kind: 'player-stats';
@@ -28,9 +33,9 @@ interface PlayerCliOptions {
   using: BackendName;
   /** `--buffer`: chunks before the first plays. */
   buffer: string;
-  /** `--max-behind`: pending chunks before skipping ahead. */
+  /** `--max-behind`: chunks waiting beyond which, at top speed, one is skipped. */
   maxBehind: string;
-  /** `--chunk-seconds`: chunk duration for the null player. */
+  /** `--chunk-seconds`: duration of a chunk whose own cannot be read. */
   chunkSeconds: string;
   /** `--poll-ms`: folder poll period. */
   pollMs: string;
@@ -72,8 +77,9 @@ async function runPlayer(o: PlayerCliOptions): Promise<void> {
   const headless = Boolean(o.headless) || noDisplay();
   const log = createLogger('player');
   await checkFolder(o.dir, true);
-  const backend = await createBackend(o.using, { log: log.child({ component: 'backend' }), headless, chunkSeconds });
-  const player = new Player({ dir: o.dir, backend, buffer, maxBehind, pollMs, log });
+  const backend = await createBackend(o.using, { log: log.child({ component: 'backend' }), headless });
+  const probe = await createDurationProbe(log);
+  const player = new Player({ dir: o.dir, backend, buffer, maxBehind, pollMs, log, probe, chunkSeconds });
   player.on('stats', (stats) => {
     if (process.send && process.connected) {
       const msg: PlayerStatsMessage = { kind: 'player-stats', ...stats };
@@ -96,7 +102,7 @@ async function runPlayer(o: PlayerCliOptions): Promise<void> {
   process.once('SIGTERM', () => exit(0));
   if (process.send) process.once('disconnect', () => exit(0));
   await player.start();
-  log.info({ dir: o.dir, backend: backend.name, headless, buffer, maxBehind }, 'player started');
+  log.info({ dir: o.dir, backend: backend.name, headless, buffer, maxBehind, speeds: [PLAYER_SPEED_MIN, PLAYER_SPEED_MAX] }, 'player started');
 }
 
 /**
@@ -110,8 +116,8 @@ export function registerPlayer(program: Command): void {
     .requiredOption('--dir <dir>', 'chunk folder (NNNNNNNN.mkv files)')
     .addOption(new Option('--using <player>', 'external player').choices([...BACKEND_NAMES]).default('auto'))
     .option('--buffer <n>', 'chunks to wait for before starting', String(PLAYER_BUFFER_CHUNKS))
-    .option('--max-behind <n>', 'pending chunks beyond which to skip ahead to live', String(PLAYER_MAX_BEHIND))
-    .option('--chunk-seconds <s>', 'seconds per chunk (null player only)', String(DEFAULT_PERIOD_S))
+    .option('--max-behind <n>', 'chunks waiting beyond which, already at top speed, skip one', String(PLAYER_MAX_BEHIND))
+    .option('--chunk-seconds <s>', 'seconds per chunk when a chunk\'s own duration cannot be read (no ffprobe, not video)', String(DEFAULT_PERIOD_S))
     .option('--poll-ms <ms>', 'folder poll period behind fs.watch', String(PLAYER_POLL_MS))
     .option('--headless', 'no window, no sound device (automatic without DISPLAY/WAYLAND_DISPLAY)')
     .option('--list', 'print the chunks waiting to be shown, in order, and exit')

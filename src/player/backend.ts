@@ -6,6 +6,12 @@
  * paths with `enqueue` in play order; the backend emits `shown(path)` once a chunk has been fully
  * shown (the Player then deletes it) and `exit(reason)` when its external process died without
  * being asked to (the Player then restarts it). `stop()` ends it quietly: no `exit` event after.
+ * `setSpeed` changes the playback speed (the Player keeps pace with live through it); a backend
+ * remembers it and applies it again after a restart.
+ *
+ * Every external player is started safely: a chunk comes from strangers, so it must not make the
+ * player follow references inside it (playlists, HLS, ffconcat, EDL, linked segments) or open
+ * the network. Each backend's header lists the options it passes for that.
  */
 import { EventEmitter } from 'node:events';
 import { constants as fsc, promises as fs } from 'node:fs';
@@ -32,8 +38,6 @@ export interface BackendOptions {
   log: Logger;
   /** No window and no sound device: decode to null outputs (servers, CI). */
   headless: boolean;
-  /** Seconds a chunk lasts (used by the `null` backend only). */
-  chunkSeconds: number;
   /** Executable to run instead of the default one (tests, unusual installs). */
   binary?: string;
 }
@@ -52,8 +56,14 @@ export interface Backend extends EventEmitter<BackendEvents> {
   /**
    * @brief Appends a complete chunk to the play queue; playback continues without a gap.
    * @param file Absolute path of a complete chunk file.
+   * @param seconds Its duration of video (as probed; the `null` backend plays it that long).
    */
-  enqueue(file: string): void;
+  enqueue(file: string, seconds: number): void;
+  /**
+   * @brief Sets the playback speed from now on (kept across restarts).
+   * @param speed Factor of normal speed (PLAYER_SPEED_MIN..PLAYER_SPEED_MAX); pitch is kept.
+   */
+  setSpeed(speed: number): void;
   /**
    * @brief Stops the external player (asks, then kills). No `exit` event follows.
    */

@@ -4,14 +4,19 @@
  *
  * Each test runs the CLI in a child process with an IPC channel (as a peer would fork it), writes
  * chunks the way the peer does (hidden temp file, then rename) and waits for conditions with
- * bounded polling; nothing asserts on wall-clock durations.
+ * bounded polling; nothing asserts on wall-clock durations. The pace test feeds real 2.14 s
+ * chunks at the course server's cadence (one every 1.8 s) and slower, for about two minutes, to
+ * mpv and the headless player at once; the hostile-chunk test plays playlists disguised as
+ * chunks and checks that no player (nor ffprobe) connects to the address inside them.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, fork, execFileSync, type ChildProcess } from 'node:child_process';
 import { promises as fs, existsSync, mkdtempSync } from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { PLAYER_SPEED_MAX, PLAYER_SPEED_MIN } from '../../src/constants';
 import { chunkFileName, listPending } from '../../src/player/folder';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -19,7 +24,10 @@ const ENTRY = `require(${JSON.stringify(path.join(ROOT, 'src/cli/index.ts'))}).m
 const TMP = mkdtempSync(path.join(os.tmpdir(), 'relaytv-player-test-'));
 const children = new Set<ChildProcess>();
 
-interface Stats { kind: string; played: number; stalls: number; skipped: number; restarts: number; current: string | null }
+interface Stats {
+  kind: string; played: number; stalls: number; skipped: number; restarts: number; current: string | null;
+  speed: number; behindS: number; pending: number; cadenceS: number | null; chunkS: number | null;
+}
 
 /** A running player: its process, every stats message and its stderr. */
 interface Running { child: ChildProcess; stats: Stats[]; stderr: () => string; last: () => Stats | undefined }
@@ -196,7 +204,7 @@ test('a late chunk counts one stall, then playback resumes', async () => {
   await stopPlayer(run.child);
 });
 
-test('far behind live: the oldest pending chunks are skipped and deleted', async () => {
+test('far behind live: at top speed, one chunk skipped per chunk started, oldest first', async () => {
   const dir = await newDir('catchup');
   for (let seq = 0; seq < 2; seq++) await writeChunk(dir, seq, Buffer.from('x'));
   const run = startPlayer(['--dir', dir, '--using', 'null', '--buffer', '2', '--max-behind', '4', '--chunk-seconds', '1', '--poll-ms', '50']);
@@ -214,6 +222,15 @@ test('far behind live: the oldest pending chunks are skipped and deleted', async
   assert.equal(skipped.length, run.last()!.skipped);
   assert.deepEqual(shown, [...shown].sort(), 'shown in order');
   assert.ok(shown.includes(chunkFileName(11)), 'the newest chunk is shown');
+  let skippedAt: string | null = null;
+  for (let i = 1; i < run.stats.length; i++) {
+    const [before, now] = [run.stats[i - 1], run.stats[i]];
+    if (now.skipped === before.skipped) continue;
+    assert.equal(now.skipped - before.skipped, 1, 'never a backlog at once');
+    assert.equal(now.speed, PLAYER_SPEED_MAX, 'skips only at the top of the speed range');
+    assert.notEqual(now.current, skippedAt, 'at most one skip per chunk started');
+    skippedAt = now.current;
+  }
   await stopPlayer(run.child);
 });
 
@@ -231,7 +248,8 @@ test('the IPC stats arrive in a forked player, which exits with its parent chann
   for (let seq = 0; seq < 3; seq++) await writeChunk(dir, seq, Buffer.from('x'));
   await waitFor('3 chunks played, reported over IPC', () => stats.some((s) => s.played === 3));
   const last = stats[stats.length - 1];
-  assert.deepEqual(Object.keys(last).sort(), ['current', 'kind', 'played', 'restarts', 'skipped', 'stalls']);
+  assert.deepEqual(Object.keys(last).sort(),
+    ['behindS', 'cadenceS', 'chunkS', 'current', 'kind', 'pending', 'played', 'restarts', 'skipped', 'speed', 'stalls']);
   assert.equal(last.kind, 'player-stats');
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   child.disconnect();
@@ -272,3 +290,173 @@ test('a SIGKILLed mpv is restarted and playback goes on', { skip: mpvSkip }, asy
   assert.equal(await stopPlayer(run.child), 0);
   await waitFor('mpv stopped with the player', () => !alive(second), 10_000);
 });
+
+let paceChunks: Buffer[] | null = null;
+/**
+ * Four real chunks like the course's (`filme/`: 2.143 s each), made with ffmpeg: testsrc at 50
+ * fps and a sine, Matroska, 2.14 s. Returned with their duration as ffprobe reads it.
+ */
+async function loadPaceChunks(): Promise<Buffer[]> {
+  if (paceChunks) return paceChunks;
+  const dir = await newDir('pace-chunks');
+  const files = [0, 1, 2, 3].map((i) => path.join(dir, `${i}.mkv`));
+  files.forEach((file, i) => execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=50',
+    '-f', 'lavfi', '-i', `sine=frequency=${440 + 110 * i}:sample_rate=44100`, '-t', '2.14', file]));
+  paceChunks = await Promise.all(files.map((f) => fs.readFile(f)));
+  await fs.rm(dir, { recursive: true, force: true });
+  return paceChunks;
+}
+
+/** What one paced run saw. */
+interface PaceRun { name: string; count: number; maxOnDisk: number; run: Running }
+
+/**
+ * Writes `count` chunks into `dir`, chunk k at k * cadenceMs after the start (no drift), as the
+ * peer does; records the most chunks ever waiting on disk right after a write.
+ */
+async function feed(dir: string, chunks: Buffer[], count: number, cadenceMs: number): Promise<number> {
+  const t0 = Date.now();
+  let maxOnDisk = 0;
+  for (let seq = 0; seq < count; seq++) {
+    await new Promise((r) => setTimeout(r, Math.max(0, t0 + seq * cadenceMs - Date.now())));
+    await writeChunk(dir, seq, chunks[seq % chunks.length]);
+    maxOnDisk = Math.max(maxOnDisk, (await listPending(dir)).length);
+  }
+  return maxOnDisk;
+}
+
+/** Starts a player on a fresh folder, feeds it, waits until everything is shown. */
+async function pacedRun(name: string, using: string, cadenceMs: number, count: number): Promise<PaceRun> {
+  const chunks = await loadPaceChunks();
+  const dir = await newDir(name);
+  const run = startPlayer(['--dir', dir, '--using', using, '--headless', '--poll-ms', '200']);
+  await waitFor(`${name} started`, () => run.stats.length > 0);
+  const maxOnDisk = await feed(dir, chunks, count, cadenceMs);
+  await waitFor(`${name}: every chunk shown or skipped`, () => {
+    const s = run.last();
+    return s !== undefined && s.played + s.skipped === count;
+  }, 60_000);
+  await waitFor(`${name}: folder empty`, async () => (await listPending(dir)).length === 0, 10_000);
+  return { name, count, maxOnDisk, run };
+}
+
+/** One line of figures per run (in the test output, for the report). */
+function figures(r: PaceRun): string {
+  const speeds = r.run.stats.map((s) => s.speed);
+  const last = r.run.last()!;
+  const perChunk = r.run.stats.filter((s, i, all) => s.current !== null && s.current !== all[i - 1]?.current).map((s) => s.speed);
+  const mean = perChunk.reduce((a, b) => a + b, 0) / perChunk.length;
+  return `${r.name}: ${r.count} chunks, played ${last.played}, skipped ${last.skipped}, stalls ${last.stalls}, ` +
+    `speed ${Math.min(...speeds)}..${Math.max(...speeds)} (mean per chunk ${mean.toFixed(3)}), max pending ${Math.max(...r.run.stats.map((s) => s.pending))} ` +
+    `(on disk ${r.maxOnDisk}), max behind ${Math.max(...r.run.stats.map((s) => s.behindS))} s, ` +
+    `cadence ${last.cadenceS} s, chunk ${last.chunkS} s`;
+}
+
+test('keeps pace: 2.14 s chunks every 1.8 s and every 2.6 s for ~2 min, mpv and headless', { skip: mpvSkip }, async (t) => {
+  // The course's server: 67 chunks at 1.8 s is 2 minutes. Slower than playback: 46 at 2.6 s.
+  const runs = await Promise.all([
+    pacedRun('pace-fast-mpv', 'mpv', 1800, 67),
+    pacedRun('pace-fast-null', 'null', 1800, 67),
+    pacedRun('pace-slow-mpv', 'mpv', 2600, 46),
+    pacedRun('pace-slow-null', 'null', 2600, 46),
+  ]);
+  for (const r of runs) t.diagnostic(figures(r));
+  for (const r of runs) {
+    const last = r.run.last()!;
+    const speeds = r.run.stats.map((s) => s.speed);
+    assert.equal(last.skipped, 0, `${r.name}: nothing skipped`);
+    assert.equal(last.played, r.count, `${r.name}: every chunk shown (then deleted: the folder is empty)`);
+    assert.ok(speeds.every((v) => v >= PLAYER_SPEED_MIN && v <= PLAYER_SPEED_MAX), `${r.name}: speed within the range`);
+    assert.ok(last.chunkS !== null && Math.abs(last.chunkS - 2.14) < 0.02, `${r.name}: duration read from the chunks (${last.chunkS})`);
+    const shown = new Set(r.run.stats.map((s) => s.current).filter((c) => c !== null));
+    assert.equal(shown.size, r.count, `${r.name}: each chunk was the current one`);
+    assert.doesNotMatch(r.run.stderr(), /could not decode/, `${r.name}: no decode warnings`);
+  }
+  for (const r of runs.slice(0, 2)) {
+    const maxPending = Math.max(...r.run.stats.map((s) => s.pending));
+    assert.ok(maxPending <= 5 && r.maxOnDisk <= 5, `${r.name}: pending bounded (${maxPending}, on disk ${r.maxOnDisk})`);
+    assert.ok(Math.max(...r.run.stats.map((s) => s.speed)) > 1.1, `${r.name}: sped up to keep pace`);
+    const firstStall = r.run.stats.find((x) => x.stalls > 0);
+    assert.ok(firstStall === undefined || firstStall.played === r.count, `${r.name}: ran dry only after the last chunk`);
+  }
+  for (const r of runs.slice(2)) {
+    assert.ok(r.run.last()!.stalls > 0, `${r.name}: stalls reported`);
+    assert.ok(r.run.stats.every((s) => s.speed === PLAYER_SPEED_MIN), `${r.name}: never faster than normal`);
+  }
+  for (const r of runs) assert.equal(await stopPlayer(r.run.child), 0);
+});
+
+test('mpv without a sound device: chunks that play to the end are not "could not decode"', { skip: mpvSkip }, async () => {
+  // A machine without a sound device, made here: an `mpv` on PATH that runs the real one with an
+  // audio device that does not exist (mpv then plays without sound and ends each file with
+  // `error: audio output initialization failed`).
+  const bin = await newDir('no-sound-bin');
+  const real = execFileSync('sh', ['-c', 'command -v mpv'], { encoding: 'utf8' }).trim();
+  await fs.writeFile(path.join(bin, 'mpv'), `#!/bin/sh\nexec ${real} "$@" --ao=alsa --audio-device=alsa/relaytv-no-such-device\n`, { mode: 0o755 });
+  const chunks = await loadRealChunks();
+  const dir = await newDir('no-sound');
+  for (let seq = 0; seq < 3; seq++) await writeChunk(dir, seq, chunks[seq]);
+  const run = startPlayer(['--dir', dir, '--using', 'mpv', '--headless', '--poll-ms', '50'], { PATH: `${bin}:${process.env.PATH}` });
+  await waitFor('3 chunks shown without sound', () => run.last()?.played === 3, 60_000);
+  assert.deepEqual(await listPending(dir), []);
+  assert.doesNotMatch(run.stderr(), /could not decode/);
+  assert.equal(run.stderr().match(/no sound device/g)?.length, 1, 'said once, not once per chunk');
+  assert.equal(await stopPlayer(run.child), 0);
+});
+
+/** A TCP listener on loopback counting the connections it is offered. */
+async function listener(): Promise<{ port: number; connections: () => number; close: () => Promise<void> }> {
+  let count = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((sock) => {
+    count++;
+    sockets.add(sock);
+    sock.on('close', () => sockets.delete(sock));
+    sock.destroy();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    port,
+    connections: () => count,
+    close: () => new Promise((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }),
+  };
+}
+
+/** Chunk files that are references to a URL: HLS, M3U, ffconcat, mpv EDL, PLS. */
+function hostileChunks(url: string): Buffer[] {
+  return [
+    `#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:2.0,\n${url}/seg0.ts\n#EXT-X-ENDLIST\n`,
+    `#EXTM3U\n#EXTINF:2,live\n${url}/next.mkv\n`,
+    `ffconcat version 1.0\nfile ${url}/next.mkv\n`,
+    `# mpv EDL v0\n${url}/next.mkv\n`,
+    `[playlist]\nFile1=${url}/next.mkv\nNumberOfEntries=1\n`,
+  ].map((text) => Buffer.from(text));
+}
+
+const ffplaySkip = hasCommand('ffplay') ? false : 'ffplay is not installed (apt-get install ffmpeg)';
+
+for (const using of ['mpv', 'ffplay'] as const) {
+  test(`${using} started safely: a chunk that is a playlist opens no connection and playback goes on`,
+    { skip: using === 'mpv' ? mpvSkip : ffplaySkip }, async () => {
+      const tcp = await listener();
+      try {
+        const probe = net.connect(tcp.port, '127.0.0.1');
+        await waitFor('the listener sees a plain connection', () => tcp.connections() === 1, 5_000);
+        probe.destroy();
+        const dir = await newDir(`hostile-${using}`);
+        const hostile = hostileChunks(`http://127.0.0.1:${tcp.port}`);
+        for (let seq = 0; seq < hostile.length; seq++) await writeChunk(dir, seq, hostile[seq]);
+        await writeChunk(dir, hostile.length, (await loadRealChunks())[0]);
+        const count = hostile.length + 1;
+        const run = startPlayer(['--dir', dir, '--using', using, '--headless', '--buffer', '1', '--poll-ms', '50']);
+        await waitFor('every chunk done', () => run.last()?.played === count, 60_000);
+        assert.deepEqual(await listPending(dir), [], 'every chunk deleted');
+        assert.ok(run.stats.some((s) => s.current === chunkFileName(hostile.length)), 'went on to the real chunk');
+        assert.equal(tcp.connections(), 1, 'no player, nor ffprobe, connected to the address inside a chunk');
+        assert.equal(await stopPlayer(run.child), 0);
+      } finally {
+        await tcp.close();
+      }
+    });
+}
