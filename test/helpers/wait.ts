@@ -1,0 +1,36 @@
+/**
+ * @file wait.ts
+ * @brief Bounded waiting for the lab and its tests: a sleep and a poll with a deadline.
+ */
+
+/** @brief Resolves after `ms`. */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * @brief Polls `cond` every `everyMs` until true; throws `timed out waiting for <what>` after `ms`.
+ * @param cond Condition (may be async).
+ * @param ms Time budget.
+ * @param what Description for the error.
+ * @param everyMs Poll period.
+ */
+export async function waitFor(cond: () => boolean | Promise<boolean>, ms: number, what: string, everyMs = 100): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    if (await cond()) return;
+    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/**
+ * @brief `p`, or `fallback` once `ms` passed; the timer is cleared either way (a pending timer
+ * would keep the test process alive after its work is done).
+ */
+export async function within<T, F>(p: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<F>((r) => { timer = setTimeout(() => r(fallback), ms); })]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
