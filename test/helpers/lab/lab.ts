@@ -127,6 +127,7 @@ export class Lab {
   private nftN = 0;
   private stopped = false;
   private readonly made: string[] = [];
+  private pidScan = { t: 0, byHost: new Map<number, number[]>() };
 
   private constructor(readonly opts: LabOptions) {
     const tag = randomBytes(2).toString('hex');
@@ -340,6 +341,12 @@ export class Lab {
     const ks = [...this.peers.keys()];
     const byNs = pidsByNs(ks.map((k) => this.host(k).ns));
     return new Map(ks.map((k) => [k, byNs.get(this.host(k).ns) ?? []]));
+  }
+
+  /** @brief Pids of host k's processes, from a /proc scan at most 1 s old (sampling 50 hosts). */
+  pidsOf(k: number): number[] {
+    if (Date.now() - this.pidScan.t > 1000) this.pidScan = { t: Date.now(), byHost: this.pidsByHost() };
+    return this.pidScan.byHost.get(k) ?? [];
   }
 
   /** @brief Removes everything the run made: processes, namespaces (and links), folders. */
