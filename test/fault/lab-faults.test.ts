@@ -3,8 +3,9 @@
  * server on a host of its own, the standard ports). One lab serves every fault of this file,
  * in sequence, each on a relaying host (a peer with children, not the source), healed before
  * the next. After each: every peer has every chunk since it joined (a crashed host: since it
- * came back), its bytes are the server's chunks in server order, and the stream goes on.
- * Detection and repair times are logged (t.diagnostic), never asserted.
+ * came back), its bytes are the server's chunks in server order, the stream goes on, and there
+ * is one overlay. Detection and repair times are logged (t.diagnostic), never asserted. Faults
+ * that reveal a product bug (bugs.ts) are `todo` and come last.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,15 +19,16 @@ const PERIOD_S = 0.5;
 const HOSTS = [1, 2, 3, 4, 5, 6, 7];
 
 /** The faults, in order: how long each is held before it is healed. */
-const CASES: { kind: FaultKind; holdMs: number; title: string; todo?: string }[] = [
+const CASES: { kind: FaultKind; holdMs: number; title: string; todo?: string; coordinator?: boolean }[] = [
   { kind: 'partition', holdMs: 4000, title: 'a partition between two relaying hosts (nft drop both ways)' },
   { kind: 'reset', holdMs: 3000, title: 'connections reset between a relaying host and its children (nft reject with tcp reset)' },
   { kind: 'loss', holdMs: 6000, title: 'random loss on a relaying host (nft numgen, 20 % of segments, both ways)' },
   { kind: 'throttle', holdMs: 8000, title: 'a relaying host throttled below the stream rate (tc tbf 1 Mbit/s on its link)' },
   { kind: 'hang', holdMs: 3000, title: 'a hung relaying host (SIGSTOP of its processes, then SIGCONT)' },
   { kind: 'crash', holdMs: 1000, title: 'a crashed relaying host (SIGKILL), restarted with its folder' },
-  // Last: the bug leaves its host out of the overlay for the rest of the lab.
-  { kind: 'linkdown', holdMs: 3000, title: 'the link of a relaying host goes down and comes back (ip link)', todo: BUGS.isolatedTakeover },
+  // Last: the bug leaves its victim out of the overlay for the rest of the lab (then left out of the checks).
+  { kind: 'linkdown', holdMs: 3000, title: 'the link of a relaying host goes down and comes back (ip link)', todo: BUGS.splitBrainTakeover },
+  { kind: 'partition', holdMs: 5000, coordinator: true, title: 'a partition between a relaying host and the coordinator (nft drop both ways)', todo: BUGS.splitBrainTakeover },
 ];
 
 const why = labUnavailable();
@@ -38,6 +40,8 @@ describe('lab: faults from the kernel', { skip: why ? `cannot run the lab: ${why
   /** Sequences a crashed host may miss (while it was down), per host. */
   const downtime: Downtime = new Map();
   const victims: number[] = [];
+  /** Hosts checked after each fault: a host a known bug left out of the overlay is dropped. */
+  const checked = [...HOSTS];
   const results: FaultFigures[] = [];
 
   before(async () => {
@@ -61,7 +65,7 @@ describe('lab: faults from the kernel', { skip: why ? `cannot run the lab: ${why
   for (const c of CASES) {
     test(c.title, { timeout: 90_000, todo: c.todo }, async (t) => {
       const before = await statuses(lab);
-      const f = await injectOn(lab, c.kind, before, victims);
+      const f = await injectOn(lab, c.kind, before, victims, checked, c.coordinator ?? false);
       victims.push(f.host);
       t.diagnostic(`inject: ${f.what}`);
       await progress.sample();
@@ -76,21 +80,29 @@ describe('lab: faults from the kernel', { skip: why ? `cannot run the lab: ${why
       t.diagnostic(`heal: ${f.what}`);
       const liveAtHeal = progress.live;
       // Every host keeps receiving and catches up (bounded: a hole that never heals fails below).
-      await waitFor(() => progress.live >= liveAtHeal + 4 && HOSTS.every((k) => progress.lag(k) <= LAG_OUT), 15_000, 'every host to catch up')
+      await waitFor(() => progress.live >= liveAtHeal + 4 && checked.every((k) => progress.lag(k) <= LAG_OUT), c.todo ? 8000 : 15_000, 'every host to catch up')
         .catch((err: Error) => t.diagnostic(err.message));
       await progress.sample();
       const fig = figures(lab, progress, f);
       results.push(fig);
-      t.diagnostic(report(fig, before, await statuses(lab), lab));
-      const problems = await folderProblems(lab, order, downtime, HOSTS, liveAtHeal);
-      if (problems.length || fig.unrepaired.length) {
+      const after = await statuses(lab);
+      t.diagnostic(report(fig, before, after, lab));
+      const problems = await folderProblems(lab, order, downtime, checked, liveAtHeal);
+      const overlays = new Set(checked.map((k) => after.get(k)?.coordinator ?? 'no answer'));
+      if (problems.length || overlays.size > 1) {
         // Evidence: what the victim said about its membership since the fault.
         for (const l of lab.host(f.host).log) {
-          if (/coordinator|rejoin|join|slot|view/.test(l) && (JSON.parse(l) as { time: number }).time >= f.injectedMs) t.diagnostic(`${lab.ip(f.host)} log: ${l.slice(0, 300)}`);
+          const time = /"time":(\d+)/.exec(l)?.[1];
+          if (/coordinator|rejoin|join|slot|view/.test(l) && Number(time) >= f.injectedMs) t.diagnostic(`${lab.ip(f.host)} log: ${l.slice(0, 300)}`);
         }
       }
+      if (c.todo && (problems.length || overlays.size > 1)) {
+        checked.splice(checked.indexOf(f.host), 1);
+        t.diagnostic(`${lab.ip(f.host)} is left out of the next checks (${c.todo.slice(0, 40)}...)`);
+      }
       assert.deepEqual(problems, [], 'every host has every chunk since it joined, in server order, and keeps receiving');
-      assert.deepEqual(fig.unrepaired, [], 'every host caught up with the live point');
+      assert.equal(overlays.size, 1, `one overlay: every host names the same coordinator (${[...overlays].join(', ')})`);
+      assert.deepEqual(fig.unrepaired.filter((ip) => checked.some((k) => lab.ip(k) === ip)), [], 'every host caught up with the live point');
     });
     if (c.kind === 'throttle') {
       test('while a host stays throttled, its children move away from it and keep up', { todo: BUGS.slowLinkUnseen }, () => {
@@ -133,16 +145,21 @@ function hostOf(lab: Lab, addr: string): number | undefined {
 }
 
 /**
- * Picks the victim of `kind`: a relaying host (children, not the source), one not hit yet if
- * possible; for a partition, the other end is one of its children (an edge is cut), a relaying
- * one if possible; for a reset, its children.
+ * Picks the victim of `kind` among `among`: a relaying host (children, not the source), one not
+ * hit yet if possible; for a partition, the other end is one of its children (an edge is cut),
+ * a relaying one if possible, or the coordinator; for a reset, its children.
  */
-async function injectOn(lab: Lab, kind: FaultKind, st: Map<number, PeerStatus | null>, used: number[]): Promise<ActiveFault> {
-  const relaying = HOSTS.filter((k) => { const s = st.get(k); return s && s.role === 'relay' && !s.direct && s.downstream.length > 0; });
+async function injectOn(lab: Lab, kind: FaultKind, st: Map<number, PeerStatus | null>, used: number[], among: number[], withCoordinator: boolean): Promise<ActiveFault> {
+  const relaying = among.filter((k) => { const s = st.get(k); return s && s.role === 'relay' && !s.direct && s.downstream.length > 0; });
   assert.ok(relaying.length > 0, 'a relaying host exists');
   const fresh = relaying.filter((k) => !used.includes(k));
   const a = (fresh.length ? fresh : relaying)[0];
   const children = st.get(a)!.downstream.map((d) => hostOf(lab, d.addr)).filter((k): k is number => k !== undefined);
+  if (kind === 'partition' && withCoordinator) {
+    const coordinator = among.find((k) => st.get(k)?.role === 'source');
+    assert.ok(coordinator, 'the coordinator answers');
+    return inject(lab, kind, a, [coordinator]);
+  }
   if (kind === 'partition') {
     const b = children.find((k) => relaying.includes(k)) ?? children[0];
     return inject(lab, kind, a, [b]);

@@ -7,11 +7,14 @@
 
 /** Known bugs, by short name: the text is the `todo` reason. */
 export const BUGS = {
-  /** Link down (or any isolation from every peer) longer than the heartbeat timeout. */
-  isolatedTakeover: 'product bug: a host cut off from every peer for more than the heartbeat timeout (its link down) '
-    + 'declares the coordinator lost, every joinVia fails at once (no route), it reaches itself in the successor list and '
-    + "takes the coordinator role (takeover) without the server slot; after the link is back it asks 10C forever ('00', "
-    + 'the slot is held) and never rejoins the real overlay: it never receives again (src/peer/peer.ts coordinatorFailed, askForSlot)',
+  /** A peer that loses its coordinator session while the coordinator lives takes the role: two overlays. */
+  splitBrainTakeover: 'product bug (split brain): a peer that loses its session to the coordinator for longer than the '
+    + 'heartbeat timeout while the coordinator is alive (its link down, or a partition between it and the coordinator only) '
+    + 'declares the coordinator lost; joinVia(old) fails (at once without a route, after CONTROL_TIMEOUT_MS when packets are '
+    + 'dropped), walking the successor list it reaches itself and takes the coordinator role (takeover) without the server '
+    + "slot; after the heal it asks 10C forever ('00': the slot is held), never rejoins the real overlay and never receives "
+    + 'again, and members that followed it are split off with it (src/peer/peer.ts coordinatorFailed, askForSlot; abdicate '
+    + 'only looks at its own members)',
   /** A throttled uplink is invisible to the slow-parent detector. */
   slowLinkUnseen: "product bug: the slow-parent check compares the parent's maxSeq from its HEARTBEATs with what the child "
     + 'received, but heartbeats travel in the same TCP stream behind the chunk bytes, so a child sees them only after the '
