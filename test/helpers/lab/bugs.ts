@@ -13,8 +13,7 @@ export const BUGS = {
     + 'declares the coordinator lost; joinVia(old) fails (at once without a route, after CONTROL_TIMEOUT_MS when packets are '
     + 'dropped), walking the successor list it reaches itself and takes the coordinator role (takeover) without the server '
     + "slot; after the heal it asks 10C forever ('00': the slot is held), never rejoins the real overlay and never receives "
-    + 'again, and members that followed it are split off with it (src/peer/peer.ts coordinatorFailed, askForSlot; abdicate '
-    + 'only looks at its own members)',
+    + 'again (src/peer/peer.ts coordinatorFailed, askForSlot; abdicate only looks at its own members)',
   /** A throttled uplink is invisible to the slow-parent detector. */
   slowLinkUnseen: "product bug: the slow-parent check compares the parent's maxSeq from its HEARTBEATs with what the child "
     + 'received, but heartbeats travel in the same TCP stream behind the chunk bytes, so a child sees them only after the '
