@@ -10,7 +10,6 @@ import { execFileSync, execSync } from 'node:child_process';
 import { promises as fs, readFileSync, statSync, readdirSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { jain, maxOverMean, percentile } from '../src/peer/fairness';
-import { getJson } from '../test/helpers/testnet';
 import type { PeerStatus } from '../src/peer/status';
 
 export { jain, maxOverMean, percentile };
@@ -240,12 +239,12 @@ export class StatusPoller {
   private busy = false;
 
   /**
-   * @param url Status URL of peer k.
+   * @param fetch GET /status of peer k (over loopback, or through the lab's probe).
    * @param alive Peers to poll now.
    * @param everyMs Period.
    * @param keepHistory Keep every sample (needed for topology over time).
    */
-  constructor(private readonly url: (k: number) => string, private readonly alive: () => number[],
+  constructor(private readonly fetch: (k: number) => Promise<PeerStatus>, private readonly alive: () => number[],
     private readonly everyMs = 1000, private readonly keepHistory = true) {}
 
   start(): void {
@@ -267,7 +266,7 @@ export class StatusPoller {
       while (i < ks.length) {
         const k = ks[i++];
         try {
-          const s = (await getJson(this.url(k))) as PeerStatus;
+          const s = await this.fetch(k);
           const sample = { t: Date.now(), k, s };
           const prev = this.last.get(k);
           if (s.recoveries > (prev?.s.recoveries ?? 0) && s.lastRecoveryMs !== null) {

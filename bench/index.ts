@@ -1,8 +1,9 @@
 /**
  * @file index.ts
- * @brief `npm run bench -- <scenario> [--period S] [--duration S] [--peers N] [--sizes 50,100,200]`
+ * @brief `npm run bench -- <scenario> [--period S] [--duration S] [--peers N] [--sizes 50,100,200] [--hosts N]`
  *
- * Scenarios: steady, churn, direct, scale, pool, compare, all. Each prints a table and writes
+ * Scenarios: steady, churn, direct, scale, pool, compare, lab (one peer per network namespace,
+ * `--hosts N`, root; lab.ts), all (every one but lab). Each prints a table and writes
  * bench-results/<scenario>.json (+ SVG plots). Every process started is killed at the end,
  * also on error (Testnet.stop(), gossip nodes by pid).
  *
@@ -18,9 +19,10 @@ import { runOverlay, RunCtx } from './overlay';
 import { barChart, cdfChart, timelineChart } from './plot';
 import { runPool } from './pool';
 import { runCompare } from './compare';
+import { runLab } from './lab';
 
 /** Parsed command line. */
-interface Args { scenario: string; period?: number; duration?: number; peers?: number; sizes?: number[] }
+interface Args { scenario: string; period?: number; duration?: number; peers?: number; sizes?: number[]; hosts?: number }
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { scenario: argv[0] ?? 'steady' };
@@ -30,6 +32,7 @@ function parseArgs(argv: string[]): Args {
     else if (argv[i] === '--duration') { a.duration = Number(v); i++; }
     else if (argv[i] === '--peers') { a.peers = Number(v); i++; }
     else if (argv[i] === '--sizes') { a.sizes = v.split(',').map(Number); i++; }
+    else if (argv[i] === '--hosts') { a.hosts = Number(v); i++; }
   }
   return a;
 }
@@ -133,16 +136,26 @@ async function scale(a: Args): Promise<void> {
   console.table(rows);
 }
 
+async function lab(a: Args): Promise<void> {
+  const { figures, raw, faults } = await runLab({ hosts: a.hosts ?? 50, periodS: a.period ?? 2, durationS: a.duration ?? 60 });
+  const plots = overlayPlots('lab', raw);
+  writeResult('lab', { scenario: 'lab', ...figures, faults, plots });
+  printTable('lab', figures);
+  console.log('\n=== lab: faults (detection from logs, repair from folders) ===');
+  console.table(faults.map((f) => ({ kind: f.kind, detectionMs: f.detectionMs, repairMs: f.repairMs, interrupted: f.interrupted.length, interruptedMs: f.interruptedMs, maxLag: f.maxLag, unrepaired: f.unrepaired.length })));
+  console.log('plots:', plots.join(' '));
+}
+
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
   ensureBuilt();
   const all: Record<string, (a: Args) => Promise<void>> = {
-    steady, churn, direct, scale, pool: runPool, compare: runCompare,
+    steady, churn, direct, scale, pool: runPool, compare: runCompare, lab,
   };
-  const list = a.scenario === 'all' ? Object.keys(all) : [a.scenario];
+  const list = a.scenario === 'all' ? Object.keys(all).filter((s) => s !== 'lab') : [a.scenario];
   for (const s of list) {
     const f = all[s];
-    if (!f) throw new Error(`unknown scenario '${s}' (steady|churn|direct|scale|pool|compare|all)`);
+    if (!f) throw new Error(`unknown scenario '${s}' (steady|churn|direct|scale|pool|compare|lab|all)`);
     console.log(`[bench] ${s}`);
     await f(a);
   }

@@ -1,6 +1,8 @@
 /**
  * @file overlay.ts
- * @brief One relaytv run on a Testnet (our server + N peer processes) and every figure of it.
+ * @brief One relaytv run on a network of peers and every figure of it: a Testnet (our server +
+ * N peer processes on 127.0.0.x, the default) or any OverlayNet, such as the lab of network
+ * namespaces (bench/lab.ts).
  *
  * Timeline: start the server (debug log: it logs each push round) and the peers; wait until
  * every peer stores chunks; `t0`; run `durationS` while the scenario's `during` hook kills or
@@ -18,6 +20,23 @@
  */
 import { Testnet } from '../test/helpers/testnet';
 import type { PeerStatus } from '../src/peer/status';
+
+/**
+ * What a run needs of a network of peers (Testnet has it all but `pidsOf`; the lab has it all).
+ * Peer k's log, address and chunk folder; starting, signalling and reading peer k.
+ */
+export interface OverlayNet {
+  readonly peers: ReadonlyMap<number, { log: string[] }>;
+  readonly server: { log: string[] } | null;
+  ip(k: number): string;
+  dir(k: number): string;
+  addPeer(k: number, slots: number): Promise<unknown>;
+  signal(k: number, sig: NodeJS.Signals): unknown;
+  status(k: number): Promise<PeerStatus>;
+  /** Pids of peer k's processes (CPU and memory are summed over them); one child's when absent. */
+  pidsOf?(k: number): number[];
+  stop(): Promise<void>;
+}
 import {
   ProcSampler, StatusPoller, SocketBytes, scanFolder, FileInfo, parentsOf, parseRounds, contentSizes,
   jain, maxOverMean, percentile, sleep, r, warnings, machineCpu, memAvailableMb,
@@ -41,11 +60,13 @@ export interface OverlayOptions {
   during?: (ctx: RunCtx, elapsedMs: number) => Promise<void>;
   /** Stop starting peers when MemAvailable falls below this (MB). */
   minFreeMb?: number;
+  /** Makes the network (default: a Testnet with a debug-logging server, which logs its rounds). */
+  net?: () => Promise<OverlayNet>;
 }
 
 /** What a scenario hook can use. */
 export interface RunCtx {
-  net: Testnet;
+  net: OverlayNet;
   alive: Set<number>;
   poller: StatusPoller;
   events: { t: number; kind: string; k: number; detail?: unknown }[];
@@ -73,7 +94,8 @@ export interface OverlayRaw {
 export async function runOverlay(opts: OverlayOptions): Promise<{ figures: Record<string, unknown>; raw: OverlayRaw }> {
   const periodMs = opts.periodS * 1000;
   const slots = opts.slots ?? 2;
-  const net = await Testnet.start({ maxClients: opts.maxClients ?? 1, periodS: opts.periodS, base: opts.base ?? 10, logLevel: 'debug' });
+  const net: OverlayNet = opts.net ? await opts.net()
+    : await Testnet.start({ maxClients: opts.maxClients ?? 1, periodS: opts.periodS, base: opts.base ?? 10, logLevel: 'debug' });
   const alive = new Set<number>();
   const joinedAt = new Map<number, number>();
   const killedAt = new Map<number, number>();
@@ -81,11 +103,14 @@ export async function runOverlay(opts: OverlayOptions): Promise<{ figures: Recor
   let nextK = 1;
   let startFailures = 0;
   let stoppedEarly = '';
-  const pidOf = (k: number) => net.peers.get(k)?.child.pid ?? -1;
-  const sampler = new ProcSampler(() => [...alive].map(pidOf).filter((p) => p > 0), 2000);
-  const poller = new StatusPoller((k) => `http://${net.ip(k)}:${net.httpPort}/status`, () => [...alive],
-    opts.pollMs ?? 1000, true);
-  const sock = new SocketBytes(() => new Set([...net.peers.keys()].map(pidOf)), 1000);
+  const pidsOf = (k: number): number[] => {
+    if (net.pidsOf) return net.pidsOf(k);
+    const pid = (net.peers.get(k) as { child?: { pid?: number } } | undefined)?.child?.pid;
+    return pid ? [pid] : [];
+  };
+  const sampler = new ProcSampler(() => [...alive].flatMap(pidsOf), 2000);
+  const poller = new StatusPoller((k) => net.status(k), () => [...alive], opts.pollMs ?? 1000, true);
+  const sock = new SocketBytes(() => new Set([...net.peers.keys()].flatMap(pidsOf)), 1000);
   const add = async (): Promise<number> => {
     const k = nextK++;
     await net.addPeer(k, slots);
@@ -97,8 +122,8 @@ export async function runOverlay(opts: OverlayOptions): Promise<{ figures: Recor
     net, alive, poller, events,
     async kill(k, why) {
       const before = poller.last.get(k)?.s;
-      net.signal(k, 'SIGKILL');
       const t = Date.now();
+      await net.signal(k, 'SIGKILL');
       alive.delete(k);
       killedAt.set(k, t);
       events.push({ t, kind: 'kill', k, detail: { why, ip: net.ip(k), role: before?.role, children: before?.downstream.map((d) => d.addr) } });
@@ -174,7 +199,7 @@ export async function runOverlay(opts: OverlayOptions): Promise<{ figures: Recor
     const folders = new Map<number, Map<number, FileInfo>>();
     await Promise.all(everyone.map(async (k) => folders.set(k, await scanFolder(net.dir(k)))));
     const figures = analyze({
-      net, opts, periodMs, alive, aliveAtT0, killedAt, joinedAt, folders, poller, sampler, base, t0, T, L, pidOf, sock,
+      net, opts, periodMs, alive, aliveAtT0, killedAt, joinedAt, folders, poller, sampler, base, t0, T, L, pidsOf, sock,
     });
     Object.assign(figures, {
       startupS: r(startupS, 1), startFailures, stoppedEarly: stoppedEarly || null,
@@ -201,10 +226,10 @@ export async function runOverlay(opts: OverlayOptions): Promise<{ figures: Recor
 
 /** Inputs of the analysis. */
 interface AnalyzeIn {
-  net: Testnet; opts: OverlayOptions; periodMs: number;
+  net: OverlayNet; opts: OverlayOptions; periodMs: number;
   alive: Set<number>; aliveAtT0: Set<number>; killedAt: Map<number, number>; joinedAt: Map<number, number>;
   folders: Map<number, Map<number, FileInfo>>; poller: StatusPoller; sampler: ProcSampler;
-  base: Map<number, number>; t0: number; T: number; L: number; pidOf: (k: number) => number; sock: SocketBytes;
+  base: Map<number, number>; t0: number; T: number; L: number; pidsOf: (k: number) => number[]; sock: SocketBytes;
 }
 
 /** @brief Every figure of a run. */
@@ -333,16 +358,22 @@ function analyze(a: AnalyzeIn): Record<string, unknown> {
   for (const [k, files] of folders) for (const [seq, f] of files) if (srcOf.get(seq)!.k !== k) delivered += f.size;
   // ---- socket-level upload
   const sockBy = a.sock.byPid();
-  const sockSent = [...net.peers.keys()].reduce((acc, k) => acc + (sockBy.get(a.pidOf(k)) ?? 0), 0);
-  const sockRelays = relaysOnly.map((x) => sockBy.get(a.pidOf(x.k)) ?? 0);
+  const sockOf = (k: number) => a.pidsOf(k).reduce((acc, pid) => acc + (sockBy.get(pid) ?? 0), 0);
+  const sockSent = [...net.peers.keys()].reduce((acc, k) => acc + sockOf(k), 0);
+  const sockRelays = relaysOnly.map((x) => sockOf(x.k));
   // ---- recovery
   const recs = poller.recoveries.filter((x) => x.t >= t0 - 2000);
   const statusRecMax = Math.max(0, ...survivors.map((k) => (final(k)?.recoveries ? final(k)!.lastRecoveryMs ?? 0 : 0)));
   // ---- cpu / rss
-  const pids = whole.map((k) => ({ k, pid: a.pidOf(k), role: final(k)?.role }));
+  // A peer may be several processes (a lab host: all of its pids): its figures are their sums.
+  const pids = whole.map((k) => ({ k, pids: a.pidsOf(k), role: final(k)?.role }));
   const relayPids = pids.filter((p) => p.role !== 'source');
   const srcPid = pids.find((p) => p.role === 'source');
   const mean = (xs: number[]) => xs.filter(Number.isFinite).reduce((x, y) => x + y, 0) / Math.max(1, xs.filter(Number.isFinite).length);
+  const sum = (xs: number[]) => { const f = xs.filter(Number.isFinite); return f.length ? f.reduce((x, y) => x + y, 0) : NaN; };
+  const cpuOf = (p: { pids: number[] }) => sum(p.pids.map((x) => a.sampler.cpuPct(x)));
+  const rssOf = (p: { pids: number[] }) => sum(p.pids.map((x) => a.sampler.rssMb(x)));
+  const rssMaxOf = (p: { pids: number[] }) => sum(p.pids.map((x) => a.sampler.rssMaxMb(x)));
   const figures: Record<string, unknown> = {
     peers: a.alive.size,
     peersStarted: net.peers.size,
@@ -391,12 +422,12 @@ function analyze(a: AnalyzeIn): Record<string, unknown> {
     latencyP99OverIdeal: r(percentile(lat, 99) / ideal, 2),
     deliveriesOver2xOwnIdeal: ratio.filter((x) => x > 2).length,
     deliveriesWithDepth: ratio.length,
-    cpuPctPerPeer: r(mean(relayPids.map((p) => a.sampler.cpuPct(p.pid))), 2),
-    cpuPctPerPeerMax: r(Math.max(...relayPids.map((p) => a.sampler.cpuPct(p.pid))), 2),
-    rssMbPerPeer: r(mean(relayPids.map((p) => a.sampler.rssMb(p.pid))), 1),
-    rssMbPerPeerMax: r(Math.max(...relayPids.map((p) => a.sampler.rssMaxMb(p.pid))), 1),
-    sourceCpuPct: srcPid ? r(a.sampler.cpuPct(srcPid.pid), 2) : null,
-    sourceRssMb: srcPid ? r(a.sampler.rssMb(srcPid.pid), 1) : null,
+    cpuPctPerPeer: r(mean(relayPids.map(cpuOf)), 2),
+    cpuPctPerPeerMax: r(Math.max(...relayPids.map(cpuOf)), 2),
+    rssMbPerPeer: r(mean(relayPids.map(rssOf)), 1),
+    rssMbPerPeerMax: r(Math.max(...relayPids.map(rssMaxOf)), 1),
+    sourceCpuPct: srcPid ? r(cpuOf(srcPid), 2) : null,
+    sourceRssMb: srcPid ? r(rssOf(srcPid), 1) : null,
     _raw: { sentDelta, latencies: lat, latenciesSrc: latSrc, recoveries: [], events: [], t0 } as OverlayRaw,
   };
   return figures;

@@ -1,6 +1,8 @@
 /**
  * Hardening: bad input on a running peer's ports (data 9091, P2P, HTTP), strangers, and a
  * chunk failing its hash. Nothing crashes, each gets a log line and is closed, the stream goes on.
+ * Network faults (partition, slow host, resets, loss, link down) come from the kernel in the
+ * lab: lab-faults.test.ts.
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -138,29 +140,6 @@ test('the server restarted mid-stream: peers rejoin by themselves and the stream
   }
 });
 
-test('a slow peer: its children notice the lag and move away; nothing is lost', { timeout: 180_000 }, async () => {
-  const tn = await Testnet.start({ maxClients: 1, periodS: 0.5 });
-  try {
-    await tn.addPeer(1, 2);
-    // Peer 2 relays every chunk 4 s late (8 periods): a slow uplink.
-    await tn.addPeer(2, 2, [], { RELAYTV_FAULT_RELAY_DELAY_MS: '4000' });
-    for (const k of [3, 4, 5, 6]) await tn.addPeer(k, 2);
-    await tn.waitFor(() => [...tn.peers.values()].some((p) => p.log.some((l) => /parent too slow/.test(l))), 60_000, 'a child to notice the slow parent');
-    // Once moved, every other peer keeps up with the source (within 2 chunks).
-    await tn.waitFor(async () => {
-      const live = (await tn.status(1)).lastSeq ?? 0;
-      for (const k of [3, 4, 5, 6]) {
-        const st = await tn.status(k);
-        if (st.upstream.some((u) => u.addr.startsWith(`${tn.ip(2)}:`)) || live - (st.lastSeq ?? -9) > 2) return false;
-      }
-      return true;
-    }, 60_000, 'the children of the slow peer to move away and catch up');
-    for (const k of [3, 4, 5, 6]) assert.deepEqual(await tn.settledGaps(k), [], `peer ${k} lost chunks`);
-  } finally {
-    await tn.stop();
-  }
-});
-
 test('idle and flooding connections, a crashed worker, a folder gone bad: the peer keeps relaying', { timeout: 180_000 }, async () => {
   const tn = await Testnet.start({ maxClients: 1, periodS: 0.5 });
   try {
@@ -195,28 +174,6 @@ test('idle and flooding connections, a crashed worker, a folder gone bad: the pe
     assert.ok(st.diskErrors > 0);
     assert.ok(st.downstream.length > 0 || (await tn.status(3)).upstream.length > 0);
     assert.equal(tn.peers.get(2)!.child.exitCode, null, 'the peer is still running');
-  } finally {
-    await tn.stop();
-  }
-});
-
-test('a partition between two live peers: the cut edge is avoided, both keep receiving', { timeout: 180_000 }, async () => {
-  const tn = await Testnet.start({ maxClients: 1, periodS: 0.5 });
-  try {
-    for (const k of [1, 2, 3, 4]) await tn.addPeer(k, 2);
-    // Peer 5 cannot talk to peer 2 (packets dropped both ways), but both reach everyone else.
-    await tn.addPeer(5, 2, [], { RELAYTV_FAULT_PARTITION: tn.ip(2) });
-    await tn.waitFor(async () => (await tn.seqs(5)).length >= 6, 60_000, 'peer 5 receiving');
-    const before = new Map<number, number>();
-    for (const k of [2, 5]) before.set(k, Math.max(...(await tn.seqs(k))));
-    await tn.waitFor(async () => {
-      for (const k of [2, 5]) if (Math.max(...(await tn.seqs(k))) < before.get(k)! + 10) return false;
-      return true;
-    }, 60_000, 'peers 2 and 5 to keep receiving');
-    for (const k of [2, 3, 4, 5]) assert.deepEqual(await tn.settledGaps(k), [], `peer ${k} lost chunks`);
-    const st5 = await tn.status(5);
-    assert.ok(!st5.upstream.some((u) => u.addr.startsWith(`${tn.ip(2)}:`)), 'peer 5 is not fed by peer 2');
-    assert.equal((await tn.status(1)).members.length, 5, 'both stay members');
   } finally {
     await tn.stop();
   }

@@ -1,24 +1,37 @@
 /**
  * @file wait.ts
- * @brief The tests' one wait: polls a condition until it holds, or fails with what it waited for.
- * The bound is a give-up time, never a timing assertion.
+ * @brief The tests' one wait: a sleep, and a poll of a condition with a give-up bound (never a
+ * timing assertion).
  */
 
+/** @brief Resolves after `ms`. */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 /**
- * @brief Polls `cond` until true; throws `timed out waiting for <what>` after `ms`.
+ * @brief Polls `cond` every `everyMs` until true; throws `timed out waiting for <what>` after `ms`.
  * @param cond Condition (may be async).
- * @param ms Give-up bound, ms.
+ * @param ms Time budget.
  * @param what Description for the error.
- * @param everyMs Poll period, ms.
+ * @param everyMs Poll period.
  */
-export async function waitFor(cond: () => boolean | Promise<boolean>, ms: number, what: string, everyMs = 50): Promise<void> {
+export async function waitFor(cond: () => boolean | Promise<boolean>, ms: number, what: string, everyMs = 100): Promise<void> {
   const until = Date.now() + ms;
   for (;;) {
     if (await cond()) return;
-    if (Date.now() > until) throw new Error(`timed out (${ms} ms) waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
+    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(everyMs);
   }
 }
 
-/** @brief Resolves after `ms`. @param ms Milliseconds. */
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/**
+ * @brief `p`, or `fallback` once `ms` passed; the timer is cleared either way (a pending timer
+ * would keep the test process alive after its work is done).
+ */
+export async function within<T, F>(p: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<F>((r) => { timer = setTimeout(() => r(fallback), ms); })]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
