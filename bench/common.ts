@@ -232,8 +232,8 @@ export interface StatusSample { t: number; k: number; s: PeerStatus }
 export class StatusPoller {
   readonly history: StatusSample[] = [];
   readonly last = new Map<number, StatusSample>();
-  /** Recoveries seen: when, who, the peer's lastRecoveryMs, how many new ones. */
-  readonly recoveries: { t: number; k: number; ms: number; n: number }[] = [];
+  /** Recoveries seen: when, who, the peer's lastReattachMs, how many new ones. */
+  readonly reattaches: { t: number; k: number; ms: number; n: number }[] = [];
   errors = 0;
   private timer: NodeJS.Timeout | null = null;
   private busy = false;
@@ -269,8 +269,8 @@ export class StatusPoller {
           const s = await this.fetch(k);
           const sample = { t: Date.now(), k, s };
           const prev = this.last.get(k);
-          if (s.recoveries > (prev?.s.recoveries ?? 0) && s.lastRecoveryMs !== null) {
-            this.recoveries.push({ t: sample.t, k, ms: s.lastRecoveryMs, n: s.recoveries - (prev?.s.recoveries ?? 0) });
+          if (s.reattaches > (prev?.s.reattaches ?? 0) && s.lastReattachMs !== null) {
+            this.reattaches.push({ t: sample.t, k, ms: s.lastReattachMs, n: s.reattaches - (prev?.s.reattaches ?? 0) });
           }
           this.last.set(k, sample);
           if (this.keepHistory) this.history.push(sample);

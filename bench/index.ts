@@ -8,7 +8,7 @@
  * also on error (Testnet.stop(), gossip nodes by pid).
  *
  * Figures (see overlay.ts for the exact definitions): lost, roundsMissed, recoveryMsMax
- * (peer-reported lastRecoveryMs, sampled from /status), jain/maxOverMean (bytesSent delta over
+ * (peer-reported lastReattachMs, sampled from /status), jain/maxOverMean (bytesSent delta over
  * the measured window, peers alive the whole window, all with the same slots), duplicateRatio,
  * latency (file mtime - server push start), idealLatencyMs (server hop + max depth x one hop),
  * cpuPctPerPeer / rssMbPerPeer (/proc of the relaying peers; the source is reported apart).
@@ -42,7 +42,7 @@ function overlayPlots(name: string, raw: Awaited<ReturnType<typeof runOverlay>>[
   const sorted = [...raw.sentDelta].sort((x, y) => x.k - y.k);
   return [
     barChart(`${name}-bytes-sent.svg`, `${name}: chunk bytes sent per peer over the window (orange = source)`,
-      sorted.map((x) => x.ip.split('.').slice(-1)[0]), sorted.map((x) => x.bytes / 1e6), 'MB sent', sorted.map((x) => x.role === 'source')),
+      sorted.map((x) => x.ip.split('.').slice(-1)[0]), sorted.map((x) => x.bytes / 1e6), 'MB sent', sorted.map((x) => x.role === 'coordinator')),
     cdfChart(`${name}-latency-cdf.svg`, `${name}: latency to each peer's disk`, [
       { label: 'server push -> peer disk', values: raw.latencies },
       { label: 'source disk -> peer disk', values: raw.latenciesSrc },
@@ -74,11 +74,11 @@ async function churn(a: Args): Promise<void> {
     },
   });
   const plots = overlayPlots('churn', raw);
-  plots.push(timelineChart('churn-recovery.svg', 'churn: recoveries reported by peers (lastRecoveryMs) vs kills',
-    raw.recoveries.map((x) => ({ t: (x.t - raw.t0) / 1000, v: x.ms, label: `peer ${x.k}` })),
+  plots.push(timelineChart('churn-recovery.svg', 'churn: recoveries reported by peers (lastReattachMs) vs kills',
+    raw.reattaches.map((x) => ({ t: (x.t - raw.t0) / 1000, v: x.ms, label: `peer ${x.k}` })),
     raw.events.filter((e) => e.kind === 'kill').map((e) => ({ t: (e.t - raw.t0) / 1000, label: `kill ${e.k}` })),
     a.duration ?? 60, 'recovery (ms)'));
-  writeResult('churn', { scenario: 'churn', ...figures, recoveryEvents: raw.recoveries.map((x) => ({ ...x, atS: r((x.t - raw.t0) / 1000, 2) })), plots });
+  writeResult('churn', { scenario: 'churn', ...figures, recoveryEvents: raw.reattaches.map((x) => ({ ...x, atS: r((x.t - raw.t0) / 1000, 2) })), plots });
   printTable('churn', figures);
   console.log('plots:', plots.join(' '));
 }
@@ -102,7 +102,7 @@ async function direct(a: Args): Promise<void> {
       if (killed && !takeover.newSource) {
         const s = ctx.source();
         const st = s !== undefined ? ctx.poller.last.get(s)?.s : undefined;
-        if (st?.role === 'source') { takeover.newSource = st.id; takeover.coordinatorAfterS = r((Date.now() - killed.t) / 1000, 2); }
+        if (st?.role === 'coordinator') { takeover.newSource = st.id; takeover.coordinatorAfterS = r((Date.now() - killed.t) / 1000, 2); }
       }
       if (killed && !takeover.directAfterS) {
         const d = [...ctx.alive].find((k) => ctx.poller.last.get(k)?.s.direct);

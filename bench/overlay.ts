@@ -85,7 +85,7 @@ export interface OverlayRaw {
   sentDelta: { k: number; ip: string; bytes: number; role: string }[];
   latencies: number[];
   latenciesSrc: number[];
-  recoveries: { t: number; k: number; ms: number; n: number }[];
+  reattaches: { t: number; k: number; ms: number; n: number }[];
   events: { t: number; kind: string; k: number; detail?: unknown }[];
   t0: number;
 }
@@ -137,11 +137,11 @@ export async function runOverlay(opts: OverlayOptions): Promise<{ figures: Recor
     relaying() {
       return [...alive].filter((k) => {
         const s = poller.last.get(k)?.s;
-        return s && s.role !== 'source' && s.downstream.length > 0;
+        return s && s.role !== 'coordinator' && s.downstream.length > 0;
       });
     },
     source() {
-      return [...alive].find((k) => poller.last.get(k)?.s.role === 'source');
+      return [...alive].find((k) => poller.last.get(k)?.s.role === 'coordinator');
     },
   };
   let cpuSnap = machineCpu().snap;
@@ -212,7 +212,7 @@ export async function runOverlay(opts: OverlayOptions): Promise<{ figures: Recor
     });
     const raw = (figures as { _raw: OverlayRaw })._raw;
     delete (figures as { _raw?: OverlayRaw })._raw;
-    raw.recoveries = poller.recoveries;
+    raw.reattaches = poller.reattaches;
     raw.events = events;
     raw.t0 = t0;
     return { figures, raw };
@@ -349,7 +349,7 @@ function analyze(a: AnalyzeIn): Record<string, unknown> {
   const whole = [...a.aliveAtT0].filter((k) => a.alive.has(k));
   const final = (k: number) => poller.last.get(k)?.s;
   const sentDelta = whole.map((k) => ({ k, ip: ipOf(k), bytes: (final(k)?.bytesSent ?? 0) - (a.base.get(k) ?? 0), role: final(k)?.role ?? '?' }));
-  const relaysOnly = sentDelta.filter((x) => x.role !== 'source');
+  const relaysOnly = sentDelta.filter((x) => x.role !== 'coordinator');
   const vals = sentDelta.map((x) => x.bytes);
   // ---- duplicates: all data bytes sent / (chunk bytes x receivers), whole run
   let sentAll = 0;
@@ -362,13 +362,13 @@ function analyze(a: AnalyzeIn): Record<string, unknown> {
   const sockSent = [...net.peers.keys()].reduce((acc, k) => acc + sockOf(k), 0);
   const sockRelays = relaysOnly.map((x) => sockOf(x.k));
   // ---- recovery
-  const recs = poller.recoveries.filter((x) => x.t >= t0 - 2000);
-  const statusRecMax = Math.max(0, ...survivors.map((k) => (final(k)?.recoveries ? final(k)!.lastRecoveryMs ?? 0 : 0)));
+  const recs = poller.reattaches.filter((x) => x.t >= t0 - 2000);
+  const statusRecMax = Math.max(0, ...survivors.map((k) => (final(k)?.reattaches ? final(k)!.lastReattachMs ?? 0 : 0)));
   // ---- cpu / rss
   // A peer may be several processes (a lab host: all of its pids): its figures are their sums.
   const pids = whole.map((k) => ({ k, pids: a.pidsOf(k), role: final(k)?.role }));
-  const relayPids = pids.filter((p) => p.role !== 'source');
-  const srcPid = pids.find((p) => p.role === 'source');
+  const relayPids = pids.filter((p) => p.role !== 'coordinator');
+  const srcPid = pids.find((p) => p.role === 'coordinator');
   const mean = (xs: number[]) => xs.filter(Number.isFinite).reduce((x, y) => x + y, 0) / Math.max(1, xs.filter(Number.isFinite).length);
   const sum = (xs: number[]) => { const f = xs.filter(Number.isFinite); return f.length ? f.reduce((x, y) => x + y, 0) : NaN; };
   const cpuOf = (p: { pids: number[] }) => sum(p.pids.map((x) => a.sampler.cpuPct(x)));
@@ -394,7 +394,7 @@ function analyze(a: AnalyzeIn): Record<string, unknown> {
     // Failure -> a new parent accepted the orphaned stripe (SUBSCRIBED); the first chunk then
     // follows at once when one was missed, or when the stripe's next chunk is produced.
     reattachMsMax: Math.max(0, ...survivors.map((k) => final(k)?.maxReattachMs ?? 0)) || null,
-    recoveryFirstChunkMsMax: Math.max(0, ...survivors.map((k) => final(k)?.maxRecoveryMs ?? 0)) || null,
+    recoveryFirstChunkMsMax: Math.max(0, ...survivors.map((k) => final(k)?.maxReattachMs ?? 0)) || null,
     jain: r(jain(vals), 4),
     maxOverMean: r(maxOverMean(vals), 3),
     jainRelaysOnly: r(jain(relaysOnly.map((x) => x.bytes)), 4),
@@ -428,7 +428,7 @@ function analyze(a: AnalyzeIn): Record<string, unknown> {
     rssMbPerPeerMax: r(Math.max(...relayPids.map(rssMaxOf)), 1),
     sourceCpuPct: srcPid ? r(cpuOf(srcPid), 2) : null,
     sourceRssMb: srcPid ? r(rssOf(srcPid), 1) : null,
-    _raw: { sentDelta, latencies: lat, latenciesSrc: latSrc, recoveries: [], events: [], t0 } as OverlayRaw,
+    _raw: { sentDelta, latencies: lat, latenciesSrc: latSrc, reattaches: [], events: [], t0 } as OverlayRaw,
   };
   return figures;
 }

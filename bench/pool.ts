@@ -1,7 +1,8 @@
 /**
  * @file pool.ts
  * @brief `bench pool`: the Piscina trade-off, in process. The master receives chunks at a high
- * rate, does the peer's chunk work (SHA-256 + write-then-rename, workers/chunk.ts) either in
+ * rate, does the source's chunk work (SHA-256 + Ed25519 signature + write-then-rename,
+ * workers/chunk.ts) either in
  * the pool (src/peer/pool.ts, as the peer does) or the same function on the main thread, then
  * relays each stored chunk to C children (sink processes over TCP, with backpressure).
  * Measured: event-loop delay (perf_hooks.monitorEventLoopDelay, 1 ms resolution) p50/p99/max,
@@ -14,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promises as fs, readdirSync, readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { generateKeyPairSync } from 'node:crypto';
 import { ROOT, writeResult, printTable, r, percentile } from './common';
 import { groupedBars } from './plot';
 
@@ -33,8 +35,10 @@ async function once(mode: Mode, chunks: Buffer[], n: number, sockets: net.Socket
   load: { inflight?: number; rate?: number }): Promise<Record<string, number>> {
   const poolMod = require(path.join(ROOT, 'dist/src/peer/pool.js')) as typeof import('../src/peer/pool');
   const work = (require(path.join(ROOT, 'dist/workers/chunk.js')) as { default: typeof import('../workers/chunk').default }).default;
-  const pool = mode === 'pool' ? poolMod.createChunkPool() : null;
-  if (pool) await Promise.all([0, 1, 2, 3].map((i) => pool.run({ kind: 'store', data: new Uint8Array(16), expected: '', dir: '', name: `w${i}` })));
+  const pool = mode === 'pool' ? poolMod.createChunkPool(2) : null;
+  const privateKey = generateKeyPairSync('ed25519').privateKey.export({ format: 'der', type: 'pkcs8' });
+  const warm = { kind: 'sign' as const, data: new Uint8Array(16), channel: 0, seq: 0, originMs: 0, privateKey, dir: '', name: 'w' };
+  if (pool) await Promise.all([0, 1, 2, 3].map(() => pool.run(warm)));
   const h = monitorEventLoopDelay({ resolution: 1 });
   const late: number[] = [];
   let expect = performance.now() + 200;
@@ -50,9 +54,9 @@ async function once(mode: Mode, chunks: Buffer[], n: number, sockets: net.Socket
     const src = chunks[i % chunks.length];
     const data = poolMod.sharedBuffer(src.length);
     src.copy(data);
-    const task = { kind: 'store' as const, data, expected: '', dir, name: `${String(i).padStart(8, '0')}.mkv` };
+    const task = { kind: 'sign' as const, data, channel: 0, seq: i, originMs: Date.now(), privateKey, dir, name: `${String(i).padStart(8, '0')}.mkv` };
     const res = pool ? await pool.run(task) : await work(task);
-    if (!res.ok) throw new Error('hash');
+    if (res.failed || res.writeError) throw new Error(res.failed || res.writeError);
     await send(data);
   };
   if (load.rate) {

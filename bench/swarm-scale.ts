@@ -59,7 +59,7 @@ export async function scaleOnce(n: number, periodS: number, durationS: number): 
     const machinePct = machineCpu(cpu0.snap).pct;
     await sleep(3 * periodS * 1000); // let the window's last chunks arrive everywhere
     const after = await Promise.all(ips.map(status));
-    const source = after.findIndex((s) => s?.role === 'source');
+    const source = after.findIndex((s) => s?.role === 'coordinator');
     const folders = await Promise.all(ips.map((a) => scanFolder(path.join(net.tmp, 'swarm', a))));
     const lo = Math.max(...before.map((s) => s?.lastSeq ?? 0)) + 1;
     const hi = (before[source]?.lastSeq ?? 0) + Math.floor(durationS / periodS);

@@ -65,7 +65,7 @@ test('SIGKILL of relaying peers, then a SIGSTOP hang: no chunk lost in any survi
     for (const k of alive) await net.addPeer(k, 2);
     await advance(net, alive, 6);
     for (let round = 0; round < 2; round++) {
-      const relays = await find(net, alive, (s) => s.role === 'relay' && s.downstream.length > 0);
+      const relays = await find(net, alive, (s) => s.role === 'member' && s.downstream.length > 0);
       assert.ok(relays.length > 0, 'a relaying peer exists');
       const victim = relays[0];
       net.signal(victim, 'SIGKILL');
@@ -73,7 +73,7 @@ test('SIGKILL of relaying peers, then a SIGSTOP hang: no chunk lost in any survi
       await advance(net, alive, 6);
     }
     // A hang: silence past the heartbeat timeout is a failure too.
-    const relays = await find(net, alive, (s) => s.role === 'relay' && s.downstream.length > 0);
+    const relays = await find(net, alive, (s) => s.role === 'member' && s.downstream.length > 0);
     const hung = relays[0];
     net.signal(hung, 'SIGSTOP');
     alive.splice(alive.indexOf(hung), 1);
@@ -85,7 +85,7 @@ test('SIGKILL of relaying peers, then a SIGSTOP hang: no chunk lost in any survi
       const st = await net.status(k);
       assert.ok(st.downstream.reduce((n, d) => n + d.stripes.length, 0) <= 2, `peer ${k} over its slots`);
     }
-    const recovered = await find(net, alive, (s) => s.recoveries > 0);
+    const recovered = await find(net, alive, (s) => s.reattaches > 0);
     assert.ok(recovered.length > 0, 'orphans recorded their recovery');
   } finally {
     await net.stop();
@@ -98,12 +98,12 @@ test('SIGKILL of the only direct peer (the coordinator): survivors take the slot
     const alive = [1, 2, 3, 4, 5];
     for (const k of alive) await net.addPeer(k, 2);
     await advance(net, alive, 6);
-    const [source] = await find(net, alive, (s) => s.role === 'source');
+    const [source] = await find(net, alive, (s) => s.role === 'coordinator');
     assert.ok(source, 'a source exists');
     net.signal(source, 'SIGKILL');
     alive.splice(alive.indexOf(source), 1);
     await advance(net, alive, 10);
-    const sources = await find(net, alive, (s) => s.role === 'source' && s.direct);
+    const sources = await find(net, alive, (s) => s.role === 'coordinator' && s.direct);
     assert.equal(sources.length, 1, 'exactly one survivor took the server slot');
     for (const k of alive) {
       const missing = gaps(await net.seqs(k));
@@ -121,7 +121,7 @@ test('SIGKILL of the coordinator with a second direct peer: nothing lost', { tim
     const alive = [1, 2, 3, 4, 5];
     for (const k of alive) await net.addPeer(k, 2);
     await advance(net, alive, 6);
-    const [coord] = await find(net, alive, (s) => s.role === 'source');
+    const [coord] = await find(net, alive, (s) => s.role === 'coordinator');
     net.signal(coord, 'SIGKILL');
     alive.splice(alive.indexOf(coord), 1);
     await advance(net, alive, 10);
@@ -140,7 +140,7 @@ test('the direct peer crashes and is restarted at once (as PM2 does): one overla
     const all = [1, 2, 3, 4];
     for (const k of all) await net.addPeer(k, 2);
     await advance(net, all, 6);
-    const [source] = await find(net, all, (s) => s.role === 'source');
+    const [source] = await find(net, all, (s) => s.role === 'coordinator');
     const old = net.peers.get(source)!;
     net.signal(source, 'SIGKILL');
     await old.exited;
@@ -169,7 +169,7 @@ test('chaos: random kills and joins; slots never exceeded, no survivor loses a c
     let seed = 7;
     const rand = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
     for (let round = 0; round < 4; round++) {
-      const relays = await find(net, alive, (s) => s.role === 'relay');
+      const relays = await find(net, alive, (s) => s.role === 'member');
       const victim = relays[rand(relays.length)];
       net.signal(victim, 'SIGKILL');
       alive.splice(alive.indexOf(victim), 1);

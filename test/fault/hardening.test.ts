@@ -84,7 +84,7 @@ test('a chunk failing its hash is dropped and never written; a crashed worker is
     const data = sharedBuffer(4096).fill(3);
     const wrong = Buffer.alloc(32, 1);
     assert.equal(await store.add(5, data, wrong, 0, 'liar'), null);
-    assert.equal(store.corrupt, 1);
+    assert.equal(store.rejected, 1);
     assert.deepEqual(await fs.readdir(dir), []);
     await pool.crashOne();
     const right = createHash('sha256').update(data).digest();

@@ -73,7 +73,7 @@ test('lab chaos: random kernel faults on random hosts for two minutes, no hole i
       };
 
       const source = async (): Promise<number | undefined> => {
-        for (const k of alive) if ((await lab.status(k).catch(() => null))?.role === 'source') return k;
+        for (const k of alive) if ((await lab.status(k).catch(() => null))?.role === 'coordinator') return k;
         return undefined;
       };
 

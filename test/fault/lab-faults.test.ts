@@ -150,13 +150,13 @@ function hostOf(lab: Lab, addr: string): number | undefined {
  * a relaying one if possible, or the coordinator; for a reset, its children.
  */
 async function injectOn(lab: Lab, kind: FaultKind, st: Map<number, PeerStatus | null>, used: number[], among: number[], withCoordinator: boolean): Promise<ActiveFault> {
-  const relaying = among.filter((k) => { const s = st.get(k); return s && s.role === 'relay' && !s.direct && s.downstream.length > 0; });
+  const relaying = among.filter((k) => { const s = st.get(k); return s && s.role === 'member' && !s.direct && s.downstream.length > 0; });
   assert.ok(relaying.length > 0, 'a relaying host exists');
   const fresh = relaying.filter((k) => !used.includes(k));
   const a = (fresh.length ? fresh : relaying)[0];
   const children = st.get(a)!.downstream.map((d) => hostOf(lab, d.addr)).filter((k): k is number => k !== undefined);
   if (kind === 'partition' && withCoordinator) {
-    const coordinator = among.find((k) => st.get(k)?.role === 'source');
+    const coordinator = among.find((k) => st.get(k)?.role === 'coordinator');
     assert.ok(coordinator, 'the coordinator answers');
     return inject(lab, kind, a, [coordinator]);
   }
@@ -173,7 +173,7 @@ function report(f: FaultFigures, before: Map<number, PeerStatus | null>, after: 
   const reattached: string[] = [];
   for (const [k, s] of after) {
     const b = before.get(k);
-    if (s && b && s.recoveries > b.recoveries) reattached.push(`${lab.ip(k)} (re-attach ${s.lastReattachMs} ms, first chunk ${s.lastRecoveryMs} ms)`);
+    if (s && b && s.reattaches > b.reattaches) reattached.push(`${lab.ip(k)} (re-attach ${s.lastReattachMs} ms, first chunk ${s.lastReattachMs} ms)`);
   }
   return `${f.kind}: detection ${f.detectionMs ?? 'none needed'} ms${f.detectedBy ? ` by ${f.detectedBy}` : ''}; `
     + `repair ${f.repairMs} ms (interrupted: ${f.interrupted.join(', ') || 'nobody'}; ${f.interruptedMs} ms in all, at most ${f.maxLag} chunks behind)`

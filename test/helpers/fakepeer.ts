@@ -26,7 +26,7 @@ export interface FakePeer {
  */
 export function makeStatus(id: string, over: Partial<PeerStatus> = {}): PeerStatus {
   return {
-    id, channel: 0, direct: false, role: 'relay', coordinator: null, epoch: 1, slots: 3, p2pPort: 9092, httpPort: 9093,
+    id, channel: 0, direct: false, role: 'member', coordinator: null, epoch: 1, slots: 3, p2pPort: 9092, httpPort: 9093,
     upstream: [], downstream: [], bytesSent: 0, bytesReceived: 0, rateSent: 0, rateReceived: 0,
     lastSeq: null, chunksReceived: 0, chunksLost: 0, duplicates: 0, pending: [], played: 0, stalls: 0, members: [],
     ...over,

@@ -38,6 +38,8 @@ export interface MemnetOptions {
   periodS?: number;
   /** Number of distinct content chunks (looped). */
   chunks?: number;
+  /** Bytes of each content chunk (default ~4-6 KB). */
+  chunkBytes?: number;
 }
 
 /** A running memnet. */
@@ -61,7 +63,7 @@ export class Memnet {
     const content = path.join(m.tmp, 'content');
     await fs.mkdir(content);
     for (let i = 0; i < (opts.chunks ?? 20); i++) {
-      const b = Buffer.alloc(4096 + i * 97, i + 1);
+      const b = Buffer.alloc((opts.chunkBytes ?? 4096) + i * 97, i + 1);
       Buffer.from([0x1a, 0x45, 0xdf, 0xa3, i]).copy(b);
       m.files.push(b);
       await fs.writeFile(path.join(content, `c_${String(i).padStart(5, '0')}.mkv`), b);
@@ -107,6 +109,21 @@ export class Memnet {
   /** @brief Peer k goes silent (a hang): nothing to or from it, nothing closed. */
   silence(k: number): void {
     this.net.silence(this.ip(k));
+  }
+
+  /**
+   * @brief Peer k stops reading but keeps talking (a hostile reader): writes towards it are held,
+   * and its links never judge the silence that follows (it sends its heartbeats, reads nothing).
+   * `heal()` + `unstick(k)` undo it.
+   */
+  stick(k: number): void {
+    this.net.stick(this.ip(k));
+    for (const s of this.peers.get(k)!.parts.connections.sessions()) (s as unknown as { opts: { timeoutMs: number } }).opts.timeoutMs = Infinity;
+  }
+
+  /** @brief Undoes `stick` on peer k's links (with `net.heal()`). */
+  unstick(k: number): void {
+    for (const s of this.peers.get(k)!.parts.connections.sessions()) (s as unknown as { opts: { timeoutMs: number } }).opts.timeoutMs = FAST.heartbeatTimeoutMs!;
   }
 
   /** @brief Sequence numbers stored by peer k, ascending. */

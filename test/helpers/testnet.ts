@@ -11,8 +11,11 @@ import { spawn, ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import http from 'node:http';
 import type { PeerStatus } from '../../src/peer/status';
+import { getJson, getStatus } from '../../src/http/statusClient';
+import { listSeqs } from '../../src/content/folder';
+
+export { getJson };
 
 /** Root of the repository. */
 export const ROOT = path.resolve(__dirname, '../..');
@@ -116,20 +119,36 @@ export class Testnet {
     return p;
   }
 
-  /** @brief Sends a signal to peer k (SIGKILL = crash, SIGSTOP = hang, SIGTERM = leave). */
+  /**
+   * @brief Sends a signal to the whole of peer k: its holder, its overlay process, its player
+   * (one process group). SIGKILL = the host crashes (9091 closes too); SIGTERM = a graceful leave.
+   */
   signal(k: number, sig: NodeJS.Signals): void {
-    this.peers.get(k)?.child.kill(sig);
+    const p = this.peers.get(k);
+    if (p?.child.pid && p.child.exitCode === null && p.child.signalCode === null) {
+      try { process.kill(-p.child.pid, sig); } catch { /* already gone */ }
+    }
+  }
+
+  /**
+   * @brief Sends a signal to peer k's overlay process only (the pid its /status names): SIGKILL
+   * = the overlay crashes while its holder keeps 9091 and restarts it; SIGSTOP = it hangs.
+   * @return The pid signalled.
+   */
+  async signalOverlay(k: number, sig: NodeJS.Signals): Promise<number> {
+    const { pid } = await this.status(k);
+    process.kill(pid, sig);
+    return pid;
   }
 
   /** @brief GET /status of peer k. */
   status(k: number): Promise<PeerStatus> {
-    return getJson(`http://${this.ip(k)}:${this.httpPort}/status`) as Promise<PeerStatus>;
+    return getStatus(`${this.ip(k)}:${this.httpPort}`);
   }
 
   /** @brief Sequence numbers of the chunk files in peer k's folder, ascending. */
-  async seqs(k: number): Promise<number[]> {
-    const names = await fs.readdir(this.dir(k)).catch(() => [] as string[]);
-    return names.filter((n) => /^\d{8}\.mkv$/.test(n)).map((n) => Number(n.slice(0, 8))).sort((a, b) => a - b);
+  seqs(k: number): Promise<number[]> {
+    return listSeqs(this.dir(k));
   }
 
   /**
@@ -164,17 +183,19 @@ export class Testnet {
     }
   }
 
-  /** @brief Kills every process (SIGKILL) and removes every folder. */
+  /** @brief Kills every process (SIGKILL, whole process groups) and removes every folder. */
   async stop(): Promise<void> {
     const all = [...this.peers.values(), ...(this.server ? [this.server] : []), ...this.stoppedServers];
-    for (const p of all) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    for (const p of all) {
+      try { if (p.child.pid) process.kill(-p.child.pid, 'SIGKILL'); } catch { /* already gone */ }
+    }
     await Promise.all(all.map((p) => p.exited));
     await fs.rm(this.tmp, { recursive: true, force: true });
   }
 
   private spawn(args: string[], env: Record<string, string> = {}): Proc {
     const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true, // its own process group: holder + overlay + player
       env: { ...process.env, RELAYTV_LOG: this.opts.logLevel ?? 'info', ...this.opts.env, ...env },
     });
     const log: string[] = [];
@@ -187,21 +208,6 @@ export class Testnet {
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     return { child, log, exited };
   }
-}
-
-/** @brief GET a JSON document. */
-export function getJson(url: string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: 3000 }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (b: Buffer) => parts.push(b));
-      res.on('end', () => {
-        try { resolve(JSON.parse(Buffer.concat(parts).toString())); } catch (e) { reject(e); }
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
 }
 
 /**

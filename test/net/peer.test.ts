@@ -47,7 +47,7 @@ test('8 peers with 2 slots: every chunk, byte-identical, in server order, no gap
       assert.ok(st.downstream.length <= 2, `peer ${k} has ${st.downstream.length} children`);
       const edges = st.downstream.reduce((n, d) => n + d.stripes.length, 0);
       assert.ok(edges <= 2, `peer ${k} serves ${edges} stripe edges`);
-      assert.equal(st.corrupt, 0);
+      assert.equal(st.rejected, 0);
     }
     // Exactly one peer is the direct source; the others receive from peers.
     assert.equal(statuses.filter((s) => s.direct).length, 1);

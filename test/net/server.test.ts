@@ -16,7 +16,7 @@ import { StreamServer, type StreamServerOptions } from '../../src/server/server'
 import { sendControl } from '../../src/server/client';
 import { parseList, parseCount, type ControlCode } from '../../src/protocol/control';
 import { createMetrics } from '../../src/metrics/index';
-import { metricsHandler } from '../../src/server/metrics-http';
+import { readOnlyHandler, metricsRoute } from '../../src/http/readonly';
 import { defaultContentDir } from '../../src/cli/server';
 import { DataPort, makeChunks, until } from '../helpers/dataport';
 
@@ -101,7 +101,7 @@ test('every request and its answer on the wire', async () => {
 
 test('pushes are the bare file bytes, one connection each, in order across the wrap', async () => {
   const { dir, files } = await makeChunks(3, (i) => 1000 + 317 * i);
-  const metrics = createMetrics('server', 'server');
+  const metrics = createMetrics();
   const t = await startNet({ content: [dir], metrics }, dir);
   try {
     const a = await t.client('127.0.0.22');
@@ -110,7 +110,7 @@ test('pushes are the bare file bytes, one connection each, in order across the w
     const idx = a.chunks.map((c) => indexOf(files, c));
     assert.ok(idx.every((i) => i >= 0), 'every push is exactly one file');
     for (let k = 1; k < idx.length; k++) assert.equal(idx[k], (idx[k - 1] + 1) % 3, `order at ${k}: ${idx}`);
-    const res = await inject(metricsHandler(metrics), '/metrics');
+    const res = await inject(readOnlyHandler({ '/metrics': metricsRoute(metrics.register) }), '/metrics');
     assert.equal(res.status, 200);
     assert.equal(res.type, metrics.register.contentType);
     assert.match(res.body, /relaytv_rounds_total\{channel="1"[^}]*\} [1-9]/);

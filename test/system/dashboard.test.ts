@@ -57,7 +57,7 @@ function script(name: string, body: string): string {
 function statusOf(i: number, port: number, over: Partial<PeerStatus> = {}): PeerStatus {
   const members = ips.map((ip) => ({ id: ip, ip, p2pPort: 9092, httpPort: port, slots: 3 }));
   return makeStatus(ips[i], {
-    members, role: i === 0 ? 'source' : 'relay', direct: i === 0, epoch: 2,
+    members, role: i === 0 ? 'coordinator' : 'member', direct: i === 0, epoch: 2,
     bytesSent: (i + 1) * 1_572_864, rateSent: (i + 1) * 100_000,
     downstream: i === 0 ? [{ addr: `${ips[1]}:9092`, bytes: 1_572_864, stripes: [0, 1] }, { addr: `${ips[2]}:9092`, bytes: 3_145_728, stripes: [2] }] : [],
     upstream: i === 0 ? [] : [{ addr: `${ips[0]}:9092`, bytes: 1_048_576, stripes: [i] }],

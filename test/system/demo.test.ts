@@ -51,7 +51,7 @@ test('demo: pm2 start, every peer receives, a crashed peer comes back, stop leav
 
   for (const n of [11, 12, 13]) {
     const s = await demo.status(n);
-    t.diagnostic(`after crashing .${victimN}: .${n} direct=${s.direct} lost=${s.chunksLost} recoveries=${s.recoveries} lastRecoveryMs=${s.lastRecoveryMs}`);
+    t.diagnostic(`after crashing .${victimN}: .${n} direct=${s.direct} lost=${s.chunksLost} recoveries=${s.reattaches} lastReattachMs=${s.lastReattachMs}`);
   }
 
   const pids = demo.jlist().map((a) => a.pid);

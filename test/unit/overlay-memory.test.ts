@@ -9,6 +9,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { Memnet } from '../helpers/memnet';
+import { waitFor } from '../helpers/wait';
+import { SEND_QUEUE_BYTES } from '../../src/constants';
 
 /** Missing sequences between the first and the newest-but-`tail` stored by peer k. */
 async function holes(m: Memnet, k: number, tail = 3): Promise<number[]> {
@@ -151,6 +153,38 @@ test('memory: churn of joins and cuts never exceeds a peer\'s slots and loses no
       await m.advance([...m.peers.keys()], 3);
     }
     for (const k of m.peers.keys()) assert.deepEqual(await holes(m, k), [], `peer ${k} lost chunks`);
+  } finally {
+    await m.stop();
+  }
+});
+
+test('memory: a member that stops reading is skipped, then dropped (SLOW_RECEIVER); its parent\'s queue stays bounded; it repairs after', { timeout: 60_000 }, async () => {
+  // 512 KB chunks every second: the queue fills in seconds and the ring (30 s) still holds what it missed.
+  const m = await Memnet.start({ chunkBytes: 512 * 1024, chunks: 8, periodS: 1 });
+  try {
+    for (let k = 1; k <= 5; k++) await m.addPeer(k, 2);
+    await m.advance([...m.peers.keys()], 4);
+    const [lazy] = await find(m, (s) => s.role === 'member' && s.upstream.length > 0);
+    const parents = (await m.peers.get(lazy)!.status()).upstream.map((u) => Number(u.addr.split(':')[0].split('.')[3]) - 10);
+    m.stick(lazy);
+    let worst = 0;
+    const watch = setInterval(() => {
+      for (const p of parents) {
+        const s = m.peers.get(p)?.parts.connections.get(m.ip(lazy));
+        if (s) worst = Math.max(worst, s.queuedBytes);
+      }
+    }, 20);
+    try {
+      await waitFor(() => parents.some((p) => (m.peers.get(p)!.parts.stats.closes.SLOW_RECEIVER ?? 0) > 0), 30_000, 'a parent dropping the member that stopped reading');
+    } finally {
+      clearInterval(watch);
+    }
+    assert.ok(parents.some((p) => m.peers.get(p)!.parts.stats.sendsSkipped > 0), 'chunks for it were skipped');
+    assert.ok(worst <= SEND_QUEUE_BYTES + 600 * 1024, `a parent queued ${worst} bytes for it`);
+    m.net.heal();
+    m.unstick(lazy);
+    await m.advance([...m.peers.keys()], 6);
+    assert.deepEqual(await holes(m, lazy), [], 'it repaired what it missed');
   } finally {
     await m.stop();
   }
