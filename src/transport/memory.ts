@@ -154,10 +154,13 @@ export class MemoryNetwork implements Transport {
     });
   }
 
-  /** @brief A host crashes: its connections are destroyed and its listeners removed. */
-  crash(ip: string): void {
-    for (const key of [...this.acceptors.keys()]) if (key.startsWith(`${ip}:`)) this.acceptors.delete(key);
-    for (const c of [...this.conns]) if (c.localAddress === ip) c.destroy();
+  /**
+   * @brief A host (or one process of it) crashes: its connections are destroyed and its listeners
+   * removed, except those on `keep` (a port another process of the host owns, as a holder's 9091).
+   */
+  crash(ip: string, keep?: number): void {
+    for (const key of [...this.acceptors.keys()]) if (key.startsWith(`${ip}:`) && key !== `${ip}:${keep}`) this.acceptors.delete(key);
+    for (const c of [...this.conns]) if (c.localAddress === ip && c.localPort !== keep) c.destroy();
   }
 
   /** @brief A host goes silent (nothing delivered to or from it; nothing closed). */

@@ -15,7 +15,8 @@ import path from 'node:path';
 import { MemoryNetwork } from '../../src/transport/memory';
 import { StreamServer } from '../../src/server/server';
 import { Peer, Timings } from '../../src/peer/peer';
-import { listeningPushPort } from '../../src/peer/serverLink';
+import { listeningPushPort, PushPort, PushHandler } from '../../src/peer/serverLink';
+import type { Connection } from '../../src/transport/transport';
 import { createChunkPool, ChunkPool } from '../../src/peer/pool';
 import { silentLogger, createLogger } from '../../src/log';
 import { listSeqs } from '../../src/content/folder';
@@ -29,6 +30,36 @@ export const FAST: Partial<Timings> = {
   tickMs: 20, heartbeatMs: 40, heartbeatTimeoutMs: 200, helloTimeoutMs: 500, dialTimeoutMs: 300, replyTimeoutMs: 500,
   publishMinMs: 10, rebalanceMs: 400, graceMs: 1_000, pingTimeoutMs: 150, listPollMs: 500, slotRetryMs: 100,
 };
+
+/**
+ * A holder in memory: it owns ip:9091 across restarts of the peer behind it, keeping what the
+ * server pushes while no peer is attached (as src/holder does for a real overlay process).
+ */
+class MemHolder implements PushPort {
+  private onPush: PushHandler | null = null;
+  private readonly waiting: { conn: Connection; ms: number }[] = [];
+
+  /** @brief Opens the data port for good. */
+  static async open(net: MemoryNetwork, ip: string): Promise<MemHolder> {
+    const h = new MemHolder();
+    await net.listen({ host: ip, port: 9091 }, (conn) => {
+      if (h.onPush) h.onPush(conn, conn.remoteAddress ?? '', Date.now());
+      else h.waiting.push({ conn, ms: Date.now() });
+    });
+    return h;
+  }
+
+  /** @brief A peer attaches: it gets what waited, in order. */
+  async start(onPush: PushHandler): Promise<void> {
+    this.onPush = onPush;
+    for (const w of this.waiting.splice(0)) onPush(w.conn, w.conn.remoteAddress ?? '', w.ms);
+  }
+
+  /** @brief The peer detached (it stopped or crashed); the port stays open. */
+  async close(): Promise<void> {
+    this.onPush = null;
+  }
+}
 
 /** Options of a memnet. */
 export interface MemnetOptions {
@@ -52,6 +83,7 @@ export class Memnet {
   readonly files: Buffer[] = [];
   private server: StreamServer | null = null;
   private readonly pool: ChunkPool = createChunkPool(2);
+  private readonly holders = new Map<number, MemHolder>();
   private tmp = '';
 
   private constructor(readonly opts: MemnetOptions) {}
@@ -86,13 +118,21 @@ export class Memnet {
     return path.join(this.tmp, `peer${k}`);
   }
 
-  /** @brief Starts peer k (same folder on a restart). */
-  async addPeer(k: number, slots = 2, extra: { stripes?: number; key?: Buffer } = {}): Promise<Peer> {
+  /**
+   * @brief Starts peer k (same folder on a restart). With `holder`, its data port is held across
+   * its restarts (crashOverlay), as `relaytv peer` does by default.
+   */
+  async addPeer(k: number, slots = 2, extra: { stripes?: number; key?: Buffer; holder?: boolean } = {}): Promise<Peer> {
     const ip = this.ip(k);
+    let pushes: PushPort = listeningPushPort(this.net, ip, 9091, Date.now);
+    if (extra.holder) {
+      if (!this.holders.has(k)) this.holders.set(k, await MemHolder.open(this.net, ip));
+      pushes = this.holders.get(k)!;
+    }
     const peer = new Peer({
       ip, serverHost: SERVER_IP, serverPort: 6060, channel: 0, slots, dir: this.dir(k), p2pPort: 9092, httpPort: 9093,
-      dataPort: 9091, log: process.env.MEMNET_LOG ? createLogger(`peer ${ip}`, process.env.MEMNET_LOG) : silentLogger(), transport: this.net, pushes: listeningPushPort(this.net, ip, 9091, Date.now),
-      pool: this.pool, timings: FAST, periodMs: (this.opts.periodS ?? 0.2) * 1000, ...extra,
+      dataPort: 9091, log: process.env.MEMNET_LOG ? createLogger(`peer ${ip}`, process.env.MEMNET_LOG) : silentLogger(), transport: this.net, pushes,
+      pool: this.pool, timings: FAST, periodMs: (this.opts.periodS ?? 0.2) * 1000, stripes: extra.stripes, key: extra.key,
     });
     this.peers.set(k, peer);
     await peer.start();
@@ -102,6 +142,13 @@ export class Memnet {
   /** @brief What the others see of a SIGKILL of peer k; k stops without a goodbye. */
   async crash(k: number): Promise<void> {
     this.net.crash(this.ip(k));
+    await this.peers.get(k)?.destroy();
+    this.peers.delete(k);
+  }
+
+  /** @brief Peer k's overlay process crashes while its holder keeps 9091 (addPeer with `holder`). */
+  async crashOverlay(k: number): Promise<void> {
+    this.net.crash(this.ip(k), 9091);
     await this.peers.get(k)?.destroy();
     this.peers.delete(k);
   }

@@ -98,15 +98,24 @@ test('a connection that never says HELLO is cut at the handshake deadline; a mes
 test('silence kills a watched link only; a watched link that hears nothing is closed PEER_TIMEOUT', async () => {
   const net = new MemoryNetwork();
   let b: Session | null = null;
-  await net.listen({ host: '10.0.0.2', port: 1 }, (c) => { b = new Session(c, c.remoteAddress!, opts('10.0.0.2')); });
+  // Generous durations: other test files share the machine; a late tick judges nobody (as the peer's).
+  const slow = { heartbeatMs: 50, timeoutMs: 600 };
+  await net.listen({ host: '10.0.0.2', port: 1 }, (c) => { b = new Session(c, c.remoteAddress!, opts('10.0.0.2', slow)); });
   const ca = await net.dial({ host: '10.0.0.2', port: 1, localAddress: '10.0.0.1', timeoutMs: 100 });
-  const a = new Session(ca, ca.remoteAddress!, opts('10.0.0.1', { outbound: true, dialed: '10.0.0.2' }));
+  const a = new Session(ca, ca.remoteAddress!, opts('10.0.0.1', { outbound: true, dialed: '10.0.0.2', ...slow }));
   await waitFor(() => a.state === 'open' && b?.state === 'open', 1000, 'open');
-  const tick = setInterval(() => { a.tick(Date.now(), false); b!.tick(Date.now(), false); }, 10);
+  let last = Date.now();
+  const tick = setInterval(() => {
+    const now = Date.now();
+    const stalled = now - last > 150;
+    last = now;
+    a.tick(now, stalled);
+    b!.tick(now, stalled);
+  }, 25);
   try {
     // Both watched: heartbeats keep the link alive past several timeouts.
     a.watched = b!.watched = true;
-    await new Promise((r) => setTimeout(r, 400));
+    await new Promise((r) => setTimeout(r, 1500));
     assert.equal(a.state, 'open');
     // B goes silent (a hang): A notices, B's side is not judged (not watched any more).
     b!.watched = false;
