@@ -63,7 +63,11 @@ export function runHolder(o: HolderOptions): Promise<number> {
   };
   const server = net.createServer({ pauseOnConnect: true }, (sock) => {
     sock.on('error', () => undefined);
-    if ((sock.remoteAddress ?? '').replace(/^::ffff:/, '') !== o.serverIp) return void sock.destroy();
+    const from = (sock.remoteAddress ?? '').replace(/^::ffff:/, '');
+    if (from !== o.serverIp) {
+      o.log.warn({ code: 'STRANGER_PUSH', from }, 'push from an address that is not the server: closed');
+      return void sock.destroy();
+    }
     if (waiting.length >= HOLDER_QUEUE) {
       const old = waiting.shift()!;
       old.sock.resume(); // drained and dropped, never reset: the server's send completes
@@ -117,5 +121,8 @@ export function runHolder(o: HolderOptions): Promise<number> {
   });
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // SIGUSR2 crashes a chunk worker of the overlay process (a fault drill, sent to the pid its
+  // /status names); one sent to the whole process group must not end the holder.
+  process.on('SIGUSR2', () => undefined);
   return done;
 }
