@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import http from 'node:http';
 import { promises as fs } from 'node:fs';
+import { waitFor } from '../helpers/wait';
 import { Testnet } from '../helpers/testnet';
 import { PROTOCOL_VERSION } from '../../src/protocol/framing';
 
@@ -28,7 +29,7 @@ test('strangers and garbage on every port of a running peer: each closed with it
   const tn = await Testnet.start({ maxClients: 1, periodS: 0.5 });
   try {
     for (const k of [1, 2, 3]) await tn.addPeer(k, 2);
-    await tn.waitFor(async () => (await tn.seqs(3)).length >= 3, 60_000, 'peer 3 receiving');
+    await waitFor(async () => (await tn.seqs(3)).length >= 3, 60_000, 'peer 3 receiving');
     const victim = tn.ip(2);
     const log = () => tn.peers.get(2)!.log.join('\n');
     // A stranger pushes into the data port.
@@ -47,14 +48,14 @@ test('strangers and garbage on every port of a running peer: each closed with it
     });
     assert.equal(code, 405);
     const closed = (from: string, code: string) => log().split('\n').some((l) => l.includes(`"${from}"`) && l.includes(`"${code}"`));
-    await tn.waitFor(() => /"STRANGER_PUSH"/.test(log()) && /127\.0\.0\.99/.test(log()), 5000, 'the stranger\'s push logged');
-    await tn.waitFor(() => closed('127.0.0.94', 'BAD_VERSION'), 5000, 'the other version closed as BAD_VERSION');
-    await tn.waitFor(() => closed('127.0.0.93', 'FRAME_TOO_LARGE'), 5000, 'the oversized frame closed as FRAME_TOO_LARGE');
-    await tn.waitFor(() => closed('127.0.0.95', 'BAD_VERSION') || closed('127.0.0.95', 'BAD_FRAME'), 5000, 'HTTP text closed as a bad frame');
+    await waitFor(() => /"STRANGER_PUSH"/.test(log()) && /127\.0\.0\.99/.test(log()), 5000, 'the stranger\'s push logged');
+    await waitFor(() => closed('127.0.0.94', 'BAD_VERSION'), 5000, 'the other version closed as BAD_VERSION');
+    await waitFor(() => closed('127.0.0.93', 'FRAME_TOO_LARGE'), 5000, 'the oversized frame closed as FRAME_TOO_LARGE');
+    await waitFor(() => closed('127.0.0.95', 'BAD_VERSION') || closed('127.0.0.95', 'BAD_FRAME'), 5000, 'HTTP text closed as a bad frame');
     // The stream goes on, with nothing from strangers on disk.
     const before = Math.max(...(await tn.seqs(2)));
-    await tn.waitFor(async () => Math.max(...(await tn.seqs(2))) >= before + 4, 30_000, 'stream to go on');
-    assert.deepEqual(await tn.settledGaps(2), []);
+    await waitFor(async () => Math.max(...(await tn.seqs(2))) >= before + 4, 30_000, 'stream to go on');
+    assert.deepEqual(await tn.lost(2), []);
     assert.equal(tn.peers.get(2)!.child.exitCode, null, 'the peer is still running');
   } finally {
     await tn.stop();
@@ -65,20 +66,20 @@ test('the server restarted mid-stream: peers rejoin by themselves and the stream
   const tn = await Testnet.start({ maxClients: 1, periodS: 0.5 });
   try {
     for (const k of [1, 2, 3]) await tn.addPeer(k, 2);
-    await tn.waitFor(async () => (await tn.seqs(3)).length >= 4, 60_000, 'peer 3 receiving');
+    await waitFor(async () => (await tn.seqs(3)).length >= 4, 60_000, 'peer 3 receiving');
     await tn.killServer();
     await new Promise((r) => setTimeout(r, 1500));
     await tn.startServer();
     const base = new Map<number, number>();
     for (const k of [1, 2, 3]) base.set(k, Math.max(...(await tn.seqs(k))));
-    await tn.waitFor(async () => {
+    await waitFor(async () => {
       for (const k of [1, 2, 3]) if (Math.max(...(await tn.seqs(k))) < base.get(k)! + 6) return false;
       return true;
     }, 60_000, 'every peer receiving again after the restart');
     const statuses = await Promise.all([1, 2, 3].map((k) => tn.status(k)));
     assert.equal(statuses.filter((s) => s.direct).length, 1, 'one peer holds the slot again');
     assert.equal(new Set(statuses.map((s) => s.coordinator)).size, 1, 'one overlay');
-    for (const k of [1, 2, 3]) assert.deepEqual(await tn.settledGaps(k), [], `peer ${k}: numbering stays continuous`);
+    for (const k of [1, 2, 3]) assert.deepEqual(await tn.lost(k), [], `peer ${k}: numbering stays continuous`);
   } finally {
     await tn.stop();
   }
@@ -88,10 +89,10 @@ test('idle and flooding connections, a crashed worker, a folder gone bad: the pe
   const tn = await Testnet.start({ maxClients: 1, periodS: 0.5 });
   try {
     for (const k of [1, 2, 3, 4]) await tn.addPeer(k, 2);
-    await tn.waitFor(async () => (await tn.seqs(4)).length >= 3, 60_000, 'peer 4 receiving');
+    await waitFor(async () => (await tn.seqs(4)).length >= 3, 60_000, 'peer 4 receiving');
     // The victim is a member that feeds others (its relaying is what must go on).
     let v = 0;
-    await tn.waitFor(async () => {
+    await waitFor(async () => {
       for (const k of [2, 3, 4]) if ((await tn.status(k)).downstream.length > 0) { v = k; return true; }
       return false;
     }, 20_000, 'a member with children');
@@ -108,32 +109,32 @@ test('idle and flooding connections, a crashed worker, a folder gone bad: the pe
       flood.push(s);
     }
     const closed = (from: string, code: string) => log().split('\n').some((l) => l.includes(`"${from}"`) && l.includes(`"${code}"`));
-    await tn.waitFor(() => closed('127.0.0.96', 'CONNECTION_LIMIT'), 10_000, 'the flood beyond the per-address cap refused');
-    await tn.waitFor(() => closed('127.0.0.97', 'PEER_TIMEOUT'), 10_000, 'the connection that never said HELLO cut');
+    await waitFor(() => closed('127.0.0.96', 'CONNECTION_LIMIT'), 10_000, 'the flood beyond the per-address cap refused');
+    await waitFor(() => closed('127.0.0.97', 'PEER_TIMEOUT'), 10_000, 'the connection that never said HELLO cut');
     for (const s of flood) s.destroy();
     idle.destroy();
     // Its only chunk worker crashes twice on purpose (SIGUSR2): the pool replaces it, and the
     // chunks that follow are still checked and stored (none counted as a worker failure).
     const stored = (await tn.status(v)).chunksReceived;
     await tn.signalOverlay(v, 'SIGUSR2');
-    await tn.waitFor(() => (log().match(/worker was crashed/g) ?? []).length >= 1, 10_000, 'first worker crash');
+    await waitFor(() => (log().match(/worker was crashed/g) ?? []).length >= 1, 10_000, 'first worker crash');
     await tn.signalOverlay(v, 'SIGUSR2');
-    await tn.waitFor(() => (log().match(/worker was crashed/g) ?? []).length >= 2, 10_000, 'second worker crash');
-    await tn.waitFor(async () => (await tn.status(v)).chunksReceived >= stored + 3, 20_000, 'chunks stored after the crashes');
+    await waitFor(() => (log().match(/worker was crashed/g) ?? []).length >= 2, 10_000, 'second worker crash');
+    await waitFor(async () => (await tn.status(v)).chunksReceived >= stored + 3, 20_000, 'chunks stored after the crashes');
     assert.equal((await tn.status(v)).workerFailures, 0, 'a crash between tasks fails no chunk');
     // The chunk folder is replaced by a file: writes fail, the peer still relays from memory.
     await fs.rm(tn.dir(v), { recursive: true, force: true });
     await fs.writeFile(tn.dir(v), 'not a folder');
-    await tn.waitFor(() => /DIR_UNWRITABLE/.test(log()), 20_000, 'disk error logged');
+    await waitFor(() => /DIR_UNWRITABLE/.test(log()), 20_000, 'disk error logged');
     // It keeps relaying: its children go on receiving from it, and it sends more chunk bytes.
     const sent = (await tn.status(v)).bytesSent;
     const before = Math.max(...(await tn.seqs(others[0])));
-    await tn.waitFor(async () => Math.max(...(await tn.seqs(others[0]))) >= before + 6, 30_000, 'the stream to go on downstream');
-    for (const k of others) assert.deepEqual(await tn.settledGaps(k), [], `peer ${k} lost chunks`);
+    await waitFor(async () => Math.max(...(await tn.seqs(others[0]))) >= before + 6, 30_000, 'the stream to go on downstream');
+    for (const k of others) assert.deepEqual(await tn.lost(k), [], `peer ${k} lost chunks`);
     const st = await tn.status(v);
     assert.ok(st.diskErrors > 0);
     assert.ok(st.downstream.some((d) => d.bytes > 0), 'it still has children it feeds');
-    await tn.waitFor(async () => (await tn.status(v)).bytesSent > sent, 20_000, 'it sends chunks after its folder went bad');
+    await waitFor(async () => (await tn.status(v)).bytesSent > sent, 20_000, 'it sends chunks after its folder went bad');
     assert.equal(tn.peers.get(v)!.child.exitCode, null, 'the peer is still running');
   } finally {
     await tn.stop();

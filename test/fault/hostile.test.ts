@@ -38,7 +38,7 @@ test('hostile peers: bad strings, claimed ids, forged views, poisoned numbers, i
   let liar: Peer | null = null;
   try {
     await tn.addPeer(1, 2);
-    await tn.waitFor(async () => (await tn.seqs(1)).length >= 2, 30_000, 'the source storing');
+    await waitFor(async () => (await tn.seqs(1)).length >= 2, 30_000, 'the source storing');
     // A malicious member (in this process): it relays every chunk with its bytes changed and a
     // hash recomputed to match, as a buggy or hostile relay would.
     const liarIp = tn.ip(2);
@@ -64,7 +64,7 @@ test('hostile peers: bad strings, claimed ids, forged views, poisoned numbers, i
     await liar.start();
     for (const k of [3, 4, 5, 6]) await tn.addPeer(k, 2);
     const honest = [1, 3, 4, 5, 6];
-    await tn.waitFor(async () => (await Promise.all(honest.map((k) => tn.seqs(k)))).every((s) => s.length >= 6), 60_000, 'every honest peer receiving')
+    await waitFor(async () => (await Promise.all(honest.map((k) => tn.seqs(k)))).every((s) => s.length >= 6), 60_000, 'every honest peer receiving')
       .catch(async (err) => {
         for (const k of honest) {
           const st = await tn.status(k);
@@ -148,7 +148,7 @@ test('hostile peers: bad strings, claimed ids, forged views, poisoned numbers, i
     h7.close();
 
     // The overlay went on: every honest peer up, same process, receiving, nothing foreign stored.
-    await tn.waitFor(async () => (await tn.status(6)).lastSeq! > src0 + 10, 30_000, 'the stream to go on');
+    await waitFor(async () => (await tn.status(6)).lastSeq! > src0 + 10, 30_000, 'the stream to go on');
     await sleep(3000);
     const order = new ServerOrder(content);
     for (const k of honest) {

@@ -11,19 +11,40 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { ROOT, gaps } from './testnet';
+import { chunkFileName } from '../../src/content/folder';
 
 /** The embedded sample our server plays by default. */
-export const SAMPLE_DIR = path.join(ROOT, 'assets/sample');
+export const SAMPLE_DIR = path.resolve(__dirname, '../../assets/sample');
 
-/** @brief Sequence numbers of the chunk files in `dir`, ascending. */
-export async function folderSeqs(dir: string): Promise<number[]> {
-  const names = await fs.readdir(dir).catch(() => [] as string[]);
-  return names.filter((n) => /^\d{8}\.mkv$/.test(n)).map((n) => Number(n.slice(0, 8))).sort((a, b) => a - b);
+/**
+ * @brief The sequences missing between the first and the last of a sorted list.
+ * @param seqs Sorted sequence numbers (a folder's names are unique, so no duplicate).
+ */
+export function gaps(seqs: number[]): number[] {
+  const out: number[] = [];
+  for (let i = 1; i < seqs.length; i++) for (let s = seqs[i - 1] + 1; s < seqs[i]; s++) out.push(s);
+  return out;
 }
 
-/** @brief File name of sequence `seq`. */
-export const chunkFile = (seq: number): string => `${String(seq).padStart(8, '0')}.mkv`;
+/**
+ * @brief What counts as lost: every chunk a peer was due since the first of its current run
+ * (`firstSeq` in its /status) that is not in its folder, up to its newest chunks but `inFlight`
+ * (their neighbours may still be on the way, or being fetched by the repair scan). Chunks before
+ * `firstSeq` were never due (it had not joined); one missing between `firstSeq` and its first
+ * file counts, as does one missing later.
+ * @param seqs Sorted sequences of its folder.
+ * @param firstSeq Its first sequence this run, or null (nothing received: nothing due yet).
+ * @param inFlight Newest sequences not judged yet.
+ */
+export function lost(seqs: number[], firstSeq: number | null, inFlight = 4): number[] {
+  if (firstSeq === null) return [];
+  const mine = seqs.filter((s) => s >= firstSeq);
+  const settled = mine.slice(0, Math.max(0, mine.length - inFlight));
+  if (settled.length === 0) return [];
+  const before: number[] = [];
+  for (let s = firstSeq; s < settled[0]; s++) before.push(s);
+  return [...before, ...gaps(settled)];
+}
 
 /**
  * @brief Holes of a folder: sequences missing between its first and last chunk, except those
@@ -48,18 +69,22 @@ export class ServerOrder {
   /**
    * @brief Problems of `dir`'s chunks in `seqs`: a chunk that is no server file (corrupt), or
    * two chunks whose content files are not as far apart as their sequence numbers.
+   * @param mustExist Whether a file gone meanwhile is a problem (it is when no player deletes).
    * @return One line per problem (empty when the folder is the server's stream).
    */
-  async problems(dir: string, seqs: number[]): Promise<string[]> {
+  async problems(dir: string, seqs: number[], mustExist = false): Promise<string[]> {
     const index = await this.load();
     const out: string[] = [];
     let prev: { seq: number; idx: number } | null = null;
     for (const seq of seqs) {
-      const file = path.join(dir, chunkFile(seq));
+      const file = path.join(dir, chunkFileName(seq));
       let idx = this.cache.get(file);
       if (idx === undefined) {
         const bytes = await fs.readFile(file).catch(() => null);
-        if (!bytes) continue; // deleted meanwhile (never by the lab's peers: no player)
+        if (!bytes) {
+          if (mustExist) out.push(`${dir}: chunk ${seq} listed, then gone`);
+          continue; // deleted meanwhile by a player
+        }
         idx = index.get(createHash('sha256').update(bytes).digest('hex')) ?? -1;
         this.cache.set(file, idx);
       }

@@ -7,11 +7,11 @@
  * reads them (a slow client). `close()` releases the listener and every accepted socket.
  */
 import net from 'node:net';
-import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { parseJoinAnswer } from '../../src/protocol/control';
+import { waitFor } from './wait';
 
 /** Options of a fake client. */
 export interface DataPortOptions {
@@ -35,7 +35,6 @@ export class DataPort {
   accepted = 0;
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
-  private readonly events = new EventEmitter();
 
   private constructor(opts: DataPortOptions) {
     this.ip = opts.ip;
@@ -56,41 +55,15 @@ export class DataPort {
     return dp;
   }
 
-  /**
-   * @brief Waits until `pred()` holds, re-checking after every received message.
-   * @param pred Condition on this client's state.
-   * @param what Description for the timeout error.
-   * @param timeoutMs Give-up bound (not a timing assertion), ms.
-   */
-  waitFor(pred: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-    if (pred()) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const check = (): void => {
-        if (!pred()) return;
-        cleanup();
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`${this.ip}: timed out waiting for ${what} (chunks=${this.chunks.length}, answers=${this.answers.join(',')})`));
-      }, timeoutMs);
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        this.events.off('update', check);
-      };
-      this.events.on('update', check);
-    });
-  }
-
   /** @brief Waits for at least `n` chunks. @param n Count. @param timeoutMs Bound, ms. */
-  waitChunks(n: number, timeoutMs?: number): Promise<void> {
-    return this.waitFor(() => this.chunks.length >= n, `${n} chunks`, timeoutMs);
+  waitChunks(n: number, timeoutMs = 10_000): Promise<void> {
+    return waitFor(() => this.chunks.length >= n, timeoutMs, `${this.ip}: ${n} chunks (has ${this.chunks.length})`, 10);
   }
 
   /** @brief Waits for the next join answer. @param timeoutMs Bound, ms. @return `ok` or `full`. */
-  async nextAnswer(timeoutMs?: number): Promise<'ok' | 'full'> {
+  async nextAnswer(timeoutMs = 10_000): Promise<'ok' | 'full'> {
     const before = this.answers.length;
-    await this.waitFor(() => this.answers.length > before, 'a join answer', timeoutMs);
+    await waitFor(() => this.answers.length > before, timeoutMs, `${this.ip}: a join answer`, 10);
     return this.answers[before];
   }
 
@@ -107,7 +80,6 @@ export class DataPort {
     sock.on('error', () => sock.destroy());
     if (mode === 'stall') {
       sock.pause();
-      this.events.emit('update');
       return;
     }
     const parts: Buffer[] = [];
@@ -118,7 +90,6 @@ export class DataPort {
       if (answer) this.answers.push(answer);
       else if (buf.length > 0) this.chunks.push(buf);
       sock.destroy();
-      this.events.emit('update');
     });
   }
 }

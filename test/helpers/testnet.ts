@@ -14,6 +14,8 @@ import path from 'node:path';
 import type { PeerStatus } from '../../src/peer/status';
 import { getJson, getStatus } from '../../src/http/statusClient';
 import { listSeqs } from '../../src/content/folder';
+import { lost } from './chunks';
+import { sleep, waitFor } from './wait';
 
 export { getJson };
 
@@ -36,6 +38,8 @@ export interface TestnetOptions {
   env?: Record<string, string>;
   /** Log level of the children. */
   logLevel?: string;
+  /** Run the server as the course's does: one refused push stops the channel for good. */
+  fragile?: boolean;
 }
 
 /** One child process of the testnet. */
@@ -73,6 +77,7 @@ export class Testnet {
     const args = ['server', '--host', '127.0.0.1', '--port', String(net.serverPort), '--data-port', String(net.dataPort),
       '--channels', '1', '--max-clients', String(opts.maxClients ?? 1), '--period', String(opts.periodS ?? 0.5)];
     if (opts.content) args.push('--content', opts.content);
+    if (opts.fragile) args.push('--fragile');
     net.serverArgs = args;
     await net.startServer();
     return net;
@@ -82,7 +87,7 @@ export class Testnet {
   async startServer(): Promise<void> {
     const server = this.spawn(this.serverArgs);
     this.server = server;
-    await this.waitFor(() => server.log.some((l) => l.includes('server listening')), 15_000, 'server start');
+    await waitFor(() => server.log.some((l) => l.includes('server listening')), 15_000, 'server start');
   }
 
   /** @brief Kills the server (SIGKILL): it forgets every client, as a crashed course server does. */
@@ -108,14 +113,14 @@ export class Testnet {
    * @param k Peer number (1..).
    * @param slots Its slots.
    * @param extra More CLI flags.
-   * @param env More environment for this peer only (fault injection).
+   * @param env More environment for this peer only.
    */
   async addPeer(k: number, slots = 2, extra: string[] = [], env: Record<string, string> = {}): Promise<Proc> {
     const p = this.spawn(['peer', '--ip', this.ip(k), '--server', `127.0.0.1:${this.serverPort}`,
       '--data-port', String(this.dataPort), '--p2p-port', String(this.p2pPort), '--http-port', String(this.httpPort),
       '--slots', String(slots), '--dir', this.dir(k), '--no-tui', ...extra], env);
     this.peers.set(k, p);
-    await this.waitFor(() => p.log.some((l) => l.includes('peer started')), 15_000, `peer ${k} start`);
+    await waitFor(() => p.log.some((l) => l.includes('peer started')), 15_000, `peer ${k} start`);
     return p;
   }
 
@@ -152,34 +157,18 @@ export class Testnet {
   }
 
   /**
-   * @brief Holes in peer k's folder once repairs had time to finish: a hole whose later
-   * neighbours just arrived is normal for a moment (the repair scan fetches it); one that
-   * stays for `ms` is a lost chunk.
+   * @brief Peer k's lost chunks once repairs had time to finish (`lost` in chunks.ts says what
+   * counts): a hole whose later neighbours just arrived is normal for a moment (the repair scan
+   * fetches it); one that stays for `ms` is lost.
    * @param k Peer number.
    * @param ms How long a hole may take to be repaired.
    */
-  async settledGaps(k: number, ms = 10_000): Promise<number[]> {
+  async lost(k: number, ms = 10_000): Promise<number[]> {
     const until = Date.now() + ms;
     for (;;) {
-      const seqs = await this.seqs(k);
-      const missing = gaps(seqs.slice(0, Math.max(0, seqs.length - 4))); // the newest may be in flight
+      const missing = lost(await this.seqs(k), (await this.status(k)).firstSeq);
       if (missing.length === 0 || Date.now() > until) return missing;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-
-  /**
-   * @brief Polls `cond` until true; throws with `what` after `ms`.
-   * @param cond Condition (may be async).
-   * @param ms Time budget.
-   * @param what Description for the error.
-   */
-  async waitFor(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-    const until = Date.now() + ms;
-    for (;;) {
-      if (await cond()) return;
-      if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(250);
     }
   }
 
@@ -208,15 +197,4 @@ export class Testnet {
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     return { child, log, exited };
   }
-}
-
-/**
- * @brief Checks a folder's sequence list: no gap, no duplicate (names are unique by nature).
- * @param seqs Sorted sequence numbers.
- * @return The missing sequences between the first and the last.
- */
-export function gaps(seqs: number[]): number[] {
-  const out: number[] = [];
-  for (let i = 1; i < seqs.length; i++) for (let s = seqs[i - 1] + 1; s < seqs[i]; s++) out.push(s);
-  return out;
 }

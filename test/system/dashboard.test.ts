@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '../helpers/wait';
 import { makeStatus, startFakePeer, type FakePeer } from '../helpers/fakepeer';
 import { edges, share, sharePercent, summary } from '../../src/tui/model';
 import type { PeerStatus } from '../../src/tui/types';
@@ -29,13 +29,9 @@ const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args]
 /** The visible text of a session. */
 const capture = (s: string) => { try { return tmux('capture-pane', '-p', '-t', s); } catch { return ''; } };
 
-/** Polls `check` until it is true or `ms` pass; returns the last screen for the message. */
-async function waitFor(what: string, check: () => boolean, screen: () => string, ms = 20_000): Promise<void> {
-  for (let waited = 0; waited < ms; waited += 200) {
-    if (check()) return;
-    await sleep(200);
-  }
-  assert.fail(`timed out waiting for ${what}; screen:\n${screen()}`);
+/** Waits until the screen shows what `check` looks for; a timeout prints the last screen. */
+async function shows(what: string, check: () => boolean, screen: () => string, ms = 20_000): Promise<void> {
+  await waitFor(check, ms, what, 200).catch((err: Error) => assert.fail(`${err.message}; screen:\n${screen()}`));
 }
 
 /** Starts `script` (a .ts file) in a detached 160x50 session; its exit status lands in `<name>.exit`. */
@@ -117,15 +113,15 @@ test('dashboard in tmux: overlay, bytes, pending files, keys, live updates, q qu
   const screen = () => capture('dash');
   const has = (...parts: string[]) => () => parts.every((p) => screen().includes(p));
   // only peer 0 was given: the other two come from its members list
-  await waitFor('all three peers', has(...ips.map((ip) => `${ip} x`)), screen);
-  await waitFor('edges with bytes', has(`${ips[1]}:9092`, '1.5 MB', '3.0 MB', 'upstream', 'downstream'), screen);
-  await waitFor('pending files', has('00000100.mkv', '00000101.mkv', '00000102.mkv'), screen);
-  await waitFor('key hints', has('q / Esc / C-c quit', 'r refresh'), screen);
-  await waitFor('the panels', has('Send rate vs share', 'Bytes sent per peer', 'Send rate (KB/s)', 'Pending files', 'Log'), screen);
+  await shows('all three peers', has(...ips.map((ip) => `${ip} x`)), screen);
+  await shows('edges with bytes', has(`${ips[1]}:9092`, '1.5 MB', '3.0 MB', 'upstream', 'downstream'), screen);
+  await shows('pending files', has('00000100.mkv', '00000101.mkv', '00000102.mkv'), screen);
+  await shows('key hints', has('q / Esc / C-c quit', 'r refresh'), screen);
+  await shows('the panels', has('Send rate vs share', 'Bytes sent per peer', 'Send rate (KB/s)', 'Pending files', 'Log'), screen);
   fakes[1].set(statusOf(1, fakes[0].port, { pending: ['00000777.mkv'] }));
-  await waitFor('the next poll to show a new pending file', has('00000777.mkv'), screen);
+  await shows('the next poll to show a new pending file', has('00000777.mkv'), screen);
   tmux('send-keys', '-t', 'dash', 'q');
-  await waitFor('the dashboard to exit', () => existsSync(exit) && readFileSync(exit, 'utf8').trim() !== '', screen);
+  await shows('the dashboard to exit', () => existsSync(exit) && readFileSync(exit, 'utf8').trim() !== '', screen);
   assert.equal(readFileSync(exit, 'utf8').trim(), '0', readFileSync(path.join(dir, 'dash.err'), 'utf8'));
 });
 
@@ -142,14 +138,14 @@ startPeerScreen(() => s, { onQuit: () => { writeFileSync('${dir}/peer.quit', 'on
   const exit = run('peer', file);
   const screen = () => capture('peer');
   const has = (...parts: string[]) => () => parts.every((p) => screen().includes(p));
-  await waitFor('the header line', has('peer 127.0.0.12', 'direct yes', 'role relay', 'epoch 4', 'sent 2.5 MB', 'received 5.0 MB'), screen);
-  await waitFor('connections both ways with bytes', has('from  127.0.0.11:9092', '5.0 MB', 'to    127.0.0.13:9092', '1.0 MB', '127.0.0.14:9092', '1.5 MB'), screen);
-  await waitFor('files waiting', has('00000007.mkv', '00000008.mkv', 'waiting for display'), screen);
-  await waitFor('key hints', has('c connections', 'f files', 'q / Esc / C-c quit'), screen);
+  await shows('the header line', has('peer 127.0.0.12', 'direct yes', 'role relay', 'epoch 4', 'sent 2.5 MB', 'received 5.0 MB'), screen);
+  await shows('connections both ways with bytes', has('from  127.0.0.11:9092', '5.0 MB', 'to    127.0.0.13:9092', '1.0 MB', '127.0.0.14:9092', '1.5 MB'), screen);
+  await shows('files waiting', has('00000007.mkv', '00000008.mkv', 'waiting for display'), screen);
+  await shows('key hints', has('c connections', 'f files', 'q / Esc / C-c quit'), screen);
   tmux('send-keys', '-t', 'peer', 'f');
   tmux('send-keys', '-t', 'peer', 'c');
   tmux('send-keys', '-t', 'peer', 'q');
-  await waitFor('the peer screen to exit', () => existsSync(exit) && readFileSync(exit, 'utf8').trim() !== '', screen);
+  await shows('the peer screen to exit', () => existsSync(exit) && readFileSync(exit, 'utf8').trim() !== '', screen);
   assert.equal(readFileSync(exit, 'utf8').trim(), '0', readFileSync(path.join(dir, 'peer.err'), 'utf8'));
   assert.equal(readFileSync(path.join(dir, 'peer.quit'), 'utf8'), 'onQuit');
 });

@@ -17,7 +17,8 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PLAYER_SPEED_MAX, PLAYER_SPEED_MIN } from '../../src/constants';
-import { chunkFileName, listPending } from '../../src/player/folder';
+import { chunkFileName, listPending } from '../../src/content/folder';
+import { waitFor } from '../helpers/wait';
 
 const ROOT = path.resolve(__dirname, '../..');
 const ENTRY = `require(${JSON.stringify(path.join(ROOT, 'src/cli/index.ts'))}).main(['node', 'relaytv', ...process.argv.slice(1)])`;
@@ -43,15 +44,6 @@ function hasCommand(cmd: string): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-/** Polls `cond` until true; fails with `what` after `ms` (a bound, not a timing assertion). */
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -149,16 +141,16 @@ test('null player deletes in order and never touches a file still being written'
   await fs.writeFile(slow, 'first half ');
   const gone: number[] = [];
   const present = new Set([0, 1, 2]);
-  await waitFor('chunks 0..2 shown', async () => {
+  await waitFor(async () => {
     for (const seq of present) if (!existsSync(path.join(dir, chunkFileName(seq)))) { present.delete(seq); gone.push(seq); }
     return (run.last()?.played ?? 0) >= 3 && present.size === 0;
-  });
+  }, 30_000, 'chunks 0..2 shown', 20);
   assert.deepEqual(gone, [0, 1, 2], 'deleted in sequence order');
   assert.ok(existsSync(slow), 'a temp file being written is never opened or deleted');
   await fs.appendFile(slow, 'second half');
   await fs.rename(slow, path.join(dir, chunkFileName(3)));
-  await waitFor('chunk 3 shown once complete', () => run.last()?.played === 4);
-  await waitFor('chunk 3 deleted', () => !existsSync(path.join(dir, chunkFileName(3))));
+  await waitFor(() => run.last()?.played === 4, 30_000, 'chunk 3 shown once complete', 20);
+  await waitFor(() => !existsSync(path.join(dir, chunkFileName(3))), 30_000, 'chunk 3 deleted', 20);
   assert.ok(existsSync(keep), 'hidden temp files survive');
   assert.equal(run.last()?.skipped, 0);
   const seen = run.stats.map((s) => s.current).filter((c): c is string => c !== null);
@@ -195,11 +187,11 @@ test('a late chunk counts one stall, then playback resumes', async () => {
   const dir = await newDir('stall');
   await writeChunk(dir, 0, Buffer.from('zero'));
   const run = startPlayer(['--dir', dir, '--using', 'null', '--buffer', '1', '--chunk-seconds', '0.05', '--poll-ms', '50']);
-  await waitFor('a stall after chunk 0', () => run.last()?.played === 1 && run.last()?.stalls === 1);
+  await waitFor(() => run.last()?.played === 1 && run.last()?.stalls === 1, 30_000, 'a stall after chunk 0', 20);
   assert.equal(run.last()?.current, null);
   await writeChunk(dir, 1, Buffer.from('one'));
-  await waitFor('chunk 1 played after the stall', () => (run.last()?.played ?? 0) === 2);
-  await waitFor('chunk 1 deleted', () => !existsSync(path.join(dir, chunkFileName(1))));
+  await waitFor(() => (run.last()?.played ?? 0) === 2, 30_000, 'chunk 1 played after the stall', 20);
+  await waitFor(() => !existsSync(path.join(dir, chunkFileName(1))), 30_000, 'chunk 1 deleted', 20);
   assert.ok(run.stats.some((s) => s.current === chunkFileName(1)));
   await stopPlayer(run.child);
 });
@@ -208,14 +200,14 @@ test('far behind live: at top speed, one chunk skipped per chunk started, oldest
   const dir = await newDir('catchup');
   for (let seq = 0; seq < 2; seq++) await writeChunk(dir, seq, Buffer.from('x'));
   const run = startPlayer(['--dir', dir, '--using', 'null', '--buffer', '2', '--max-behind', '4', '--chunk-seconds', '1', '--poll-ms', '50']);
-  await waitFor('playback started', () => run.last()?.current === chunkFileName(0));
+  await waitFor(() => run.last()?.current === chunkFileName(0), 30_000, 'playback started', 20);
   for (let seq = 2; seq < 12; seq++) await writeChunk(dir, seq, Buffer.from('x'));
-  await waitFor('skip ahead', () => (run.last()?.skipped ?? 0) > 0);
-  await waitFor('everything shown or skipped', () => {
+  await waitFor(() => (run.last()?.skipped ?? 0) > 0, 30_000, 'skip ahead', 20);
+  await waitFor(() => {
     const s = run.last();
     return s !== undefined && s.played + s.skipped === 12;
-  });
-  await waitFor('folder empty', async () => (await listPending(dir)).length === 0);
+  }, 30_000, 'everything shown or skipped', 20);
+  await waitFor(async () => (await listPending(dir)).length === 0, 30_000, 'folder empty', 20);
   const shown = [...new Set(run.stats.map((s) => s.current).filter((c): c is string => c !== null))];
   assert.equal(shown.length, run.last()!.played, 'every shown chunk was current once');
   const skipped = Array.from({ length: 12 }, (_, i) => chunkFileName(i)).filter((n) => !shown.includes(n));
@@ -246,7 +238,7 @@ test('the IPC stats arrive in a forked player, which exits with its parent chann
   const stats: Stats[] = [];
   child.on('message', (m: Stats) => stats.push(m));
   for (let seq = 0; seq < 3; seq++) await writeChunk(dir, seq, Buffer.from('x'));
-  await waitFor('3 chunks played, reported over IPC', () => stats.some((s) => s.played === 3));
+  await waitFor(() => stats.some((s) => s.played === 3), 30_000, '3 chunks played, reported over IPC', 20);
   const last = stats[stats.length - 1];
   assert.deepEqual(Object.keys(last).sort(),
     ['behindS', 'cadenceS', 'chunkS', 'current', 'kind', 'pending', 'played', 'restarts', 'skipped', 'speed', 'stalls']);
@@ -264,13 +256,13 @@ test('mpv decodes real chunks headless and each file goes away after', { skip: m
   const dir = await newDir('mpv');
   for (let seq = 0; seq < 3; seq++) await writeChunk(dir, seq, chunks[seq]);
   const run = startPlayer(['--dir', dir, '--using', 'mpv', '--headless', '--poll-ms', '50']);
-  await waitFor('3 chunks shown by mpv', () => run.last()?.played === 3, 60_000);
+  await waitFor(() => run.last()?.played === 3, 60_000, '3 chunks shown by mpv', 20);
   assert.deepEqual(await listPending(dir), []);
   assert.equal(run.last()?.skipped, 0);
   const [pid] = backendPids(run);
   assert.ok(pid && alive(pid), 'mpv keeps running between chunks');
   assert.equal(await stopPlayer(run.child), 0);
-  await waitFor('mpv stopped with the player', () => !alive(pid), 10_000);
+  await waitFor(() => !alive(pid), 10_000, 'mpv stopped with the player', 20);
 });
 
 test('a SIGKILLed mpv is restarted and playback goes on', { skip: mpvSkip }, async () => {
@@ -278,17 +270,17 @@ test('a SIGKILLed mpv is restarted and playback goes on', { skip: mpvSkip }, asy
   const dir = await newDir('mpv-kill');
   for (let seq = 0; seq < 4; seq++) await writeChunk(dir, seq, chunks[seq]);
   const run = startPlayer(['--dir', dir, '--using', 'mpv', '--headless', '--poll-ms', '50']);
-  await waitFor('mpv playing', () => backendPids(run).length === 1 && run.last()?.current !== null && run.last()?.current !== undefined);
+  await waitFor(() => backendPids(run).length === 1 && run.last()?.current !== null && run.last()?.current !== undefined, 30_000, 'mpv playing', 20);
   const [first] = backendPids(run);
   process.kill(first, 'SIGKILL');
-  await waitFor('restart counted', () => run.last()?.restarts === 1);
-  await waitFor('a new mpv', () => backendPids(run).length === 2);
+  await waitFor(() => run.last()?.restarts === 1, 30_000, 'restart counted', 20);
+  await waitFor(() => backendPids(run).length === 2, 30_000, 'a new mpv', 20);
   assert.notEqual(backendPids(run)[1], first);
-  await waitFor('every chunk shown after the restart', () => run.last()?.played === 4, 60_000);
+  await waitFor(() => run.last()?.played === 4, 60_000, 'every chunk shown after the restart', 20);
   assert.deepEqual(await listPending(dir), []);
   const second = backendPids(run)[1];
   assert.equal(await stopPlayer(run.child), 0);
-  await waitFor('mpv stopped with the player', () => !alive(second), 10_000);
+  await waitFor(() => !alive(second), 10_000, 'mpv stopped with the player', 20);
 });
 
 let paceChunks: Buffer[] | null = null;
@@ -330,13 +322,13 @@ async function pacedRun(name: string, using: string, cadenceMs: number, count: n
   const chunks = await loadPaceChunks();
   const dir = await newDir(name);
   const run = startPlayer(['--dir', dir, '--using', using, '--headless', '--poll-ms', '200']);
-  await waitFor(`${name} started`, () => run.stats.length > 0);
+  await waitFor(() => run.stats.length > 0, 30_000, `${name} started`, 20);
   const maxOnDisk = await feed(dir, chunks, count, cadenceMs);
-  await waitFor(`${name}: every chunk shown or skipped`, () => {
+  await waitFor(() => {
     const s = run.last();
     return s !== undefined && s.played + s.skipped === count;
-  }, 60_000);
-  await waitFor(`${name}: folder empty`, async () => (await listPending(dir)).length === 0, 10_000);
+  }, 60_000, `${name}: every chunk shown or skipped`, 20);
+  await waitFor(async () => (await listPending(dir)).length === 0, 10_000, `${name}: folder empty`, 20);
   return { name, count, maxOnDisk, run };
 }
 
@@ -397,7 +389,7 @@ test('mpv without a sound device: chunks that play to the end are not "could not
   const dir = await newDir('no-sound');
   for (let seq = 0; seq < 3; seq++) await writeChunk(dir, seq, chunks[seq]);
   const run = startPlayer(['--dir', dir, '--using', 'mpv', '--headless', '--poll-ms', '50'], { PATH: `${bin}:${process.env.PATH}` });
-  await waitFor('3 chunks shown without sound', () => run.last()?.played === 3, 60_000);
+  await waitFor(() => run.last()?.played === 3, 60_000, '3 chunks shown without sound', 20);
   assert.deepEqual(await listPending(dir), []);
   assert.doesNotMatch(run.stderr(), /could not decode/);
   assert.equal(run.stderr().match(/no sound device/g)?.length, 1, 'said once, not once per chunk');
@@ -442,7 +434,7 @@ for (const using of ['mpv', 'ffplay'] as const) {
       const tcp = await listener();
       try {
         const probe = net.connect(tcp.port, '127.0.0.1');
-        await waitFor('the listener sees a plain connection', () => tcp.connections() === 1, 5_000);
+        await waitFor(() => tcp.connections() === 1, 5_000, 'the listener sees a plain connection', 20);
         probe.destroy();
         const dir = await newDir(`hostile-${using}`);
         const hostile = hostileChunks(`http://127.0.0.1:${tcp.port}`);
@@ -450,7 +442,7 @@ for (const using of ['mpv', 'ffplay'] as const) {
         await writeChunk(dir, hostile.length, (await loadRealChunks())[0]);
         const count = hostile.length + 1;
         const run = startPlayer(['--dir', dir, '--using', using, '--headless', '--buffer', '1', '--poll-ms', '50']);
-        await waitFor('every chunk done', () => run.last()?.played === count, 60_000);
+        await waitFor(() => run.last()?.played === count, 60_000, 'every chunk done', 20);
         assert.deepEqual(await listPending(dir), [], 'every chunk deleted');
         assert.ok(run.stats.some((s) => s.current === chunkFileName(hostile.length)), 'went on to the real chunk');
         assert.equal(tcp.connections(), 1, 'no player, nor ffprobe, connected to the address inside a chunk');

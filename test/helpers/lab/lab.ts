@@ -30,7 +30,7 @@ import readline from 'node:readline';
 import type { PeerStatus } from '../../../src/peer/status';
 import { CLI, ROOT } from '../testnet';
 import { waitFor, within } from '../wait';
-import { folderSeqs } from '../chunks';
+import { listSeqs } from '../../../src/content/folder';
 import { LAB_PREFIX, ip, ipBatch, nsPids, pidsByNs, labUnavailable, removeLeftovers, destroyNsSync } from './netns';
 
 /** The standard ports, the same on every host (README: several machines). */
@@ -333,7 +333,7 @@ export class Lab {
 
   /** @brief Sequence numbers of the chunk files in host k's folder, ascending. */
   seqs(k: number): Promise<number[]> {
-    return folderSeqs(this.dir(k));
+    return listSeqs(this.dir(k));
   }
 
   /** @brief Pids of every peer host's processes, from one /proc scan (benchmark sampling). */
