@@ -11,16 +11,25 @@
  * Each peer plays with `--player auto` when a display is available, else `--player null` (shows
  * nothing, deletes each file after its period, as a player would).
  *
- * Fork mode, one process per app; `wait_ready` because the peer calls `process.send('ready')`
- * once its listeners are open; `kill_timeout` covers the graceful leave (`12C`, BYE, one more
- * period on 9091); `autorestart` brings a crashed peer back.
+ * What PM2 manages: one app per peer, in fork mode. The process PM2 starts is the peer's holder
+ * (src/holder): it owns IP:9091 and runs the overlay process as its child, restarting it at once
+ * when it dies, so the server's pushes wait in the kernel's backlog and none is refused. PM2
+ * restarts the holder (`autorestart`) if the holder itself dies: that one closes 9091 for a
+ * moment, which the course's server would see. PM2's cluster mode does not fit: its instances
+ * share one port, while a peer's identity is its IP (the server pushes to IP:9091 and peers dial
+ * IP:9092), so every peer must be its own app bound to its own address. `wait_ready`: the holder
+ * sends `ready` once its overlay process has opened its listeners; `kill_timeout` covers the
+ * graceful leave (`12C`, BYE, one more period on 9091).
  *
  * Environment overrides (read when pm2 loads this file; tests use them to avoid fixed ports):
  * - RELAYTV_DEMO_DIR: chunk folders root (default /tmp/relaytv-demo);
  * - RELAYTV_DEMO_PORT_BASE: when set, server = base, metrics = base+1, data = base+2,
  *   p2p = base+3, http = base+4 (default 6060, 9190, 9091, 9092, 9093);
  * - RELAYTV_DEMO_PERIOD: seconds per chunk (default: the server's, 2);
- * - RELAYTV_DEMO_PLAYER: player mode of every peer (default auto/null as above).
+ * - RELAYTV_DEMO_PLAYER: player mode of every peer (default auto/null as above);
+ * - RELAYTV_DEMO_FRAGILE: 0 runs our server's default (a refused push skips, then removes the
+ *   client); by default the demo server keeps the course server's rule (`--fragile`: one refused
+ *   push stops the channel for good), so the demo shows that a crashed peer never costs it.
  */
 'use strict';
 const path = require('node:path');
@@ -37,6 +46,7 @@ const ports = base === null
 const demoDir = path.resolve(env.RELAYTV_DEMO_DIR || '/tmp/relaytv-demo');
 const player = env.RELAYTV_DEMO_PLAYER || (env.DISPLAY || env.WAYLAND_DISPLAY ? 'auto' : 'null');
 const period = env.RELAYTV_DEMO_PERIOD ? ['--period', env.RELAYTV_DEMO_PERIOD] : [];
+const fragile = env.RELAYTV_DEMO_FRAGILE === '0' ? [] : ['--fragile'];
 
 /** The six peers: last IP byte, channel, slots. */
 const peers = [
@@ -67,7 +77,7 @@ module.exports = {
       ...common,
       name: 'relaytv-server',
       args: ['server', '--host', '127.0.0.1', '--port', String(ports.server), '--data-port', String(ports.data),
-        '--channels', '2', '--max-clients', '1', '--metrics-port', String(ports.metrics), ...period],
+        '--channels', '2', '--max-clients', '1', '--metrics-port', String(ports.metrics), ...period, ...fragile],
     },
     ...peers.map((p) => ({
       ...common,

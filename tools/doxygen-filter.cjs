@@ -148,15 +148,20 @@ function members(list, close) {
     if (hidden(m)) continue;
     const st = hasMod(m, ts.SyntaxKind.StaticKeyword) ? 'static ' : '';
     let s = '';
+    let fields = () => undefined;
     if (ts.isConstructorDeclaration(m)) {
-      for (const p of m.parameters) {
-        if (ts.isIdentifier(p.name) && ts.isParameterPropertyDeclaration(p, m) && !hidden(p)) {
-          docs(p);
-          const said = new RegExp(`[@\\\\]param\\s+${p.name.text}\\s+([^@]*?)\\s*(?:\\*/|\\n\\s*\\*\\s*[@\\\\]|$)`).exec(docText(m));
-          const brief = said && !docText(p) ? `/** ${said[1].replace(/\s*\n\s*\*?\s*/g, ' ')} */ ` : '';
-          put(p.getStart(sf), `${brief}${type(p.type, true)} ${p.name.text};`);
+      // Parameter properties become fields, printed after the constructor: on a line they share
+      // with it, a field first would take the constructor's doc comment.
+      fields = () => {
+        for (const p of m.parameters) {
+          if (ts.isIdentifier(p.name) && ts.isParameterPropertyDeclaration(p, m) && !hidden(p)) {
+            docs(p);
+            const said = new RegExp(`[@\\\\]param\\s+${p.name.text}\\s+([^@]*?)\\s*(?:\\*/|\\n\\s*\\*\\s*[@\\\\]|$)`).exec(docText(m));
+            const brief = said && !docText(p) ? `/** ${said[1].replace(/\s*\n\s*\*?\s*/g, ' ')} */ ` : '';
+            put(p.getStart(sf), `${brief}${type(p.type, true)} ${p.name.text};`);
+          }
         }
-      }
+      };
       s = `constructor${params(m.parameters, docText(m))}${m.body ? ' {}' : ';'}`;
     } else if (ts.isMethodDeclaration(m) || ts.isMethodSignature(m)) {
       s = `${st}${ret(m)} ${name(m)}${params(m.parameters, docText(m))}${m.body ? ' {}' : ';'}`;
@@ -169,6 +174,7 @@ function members(list, close) {
     } else continue;
     docs(m);
     put(m.getStart(sf), s);
+    fields();
   }
   put(close, '};');
 }

@@ -141,7 +141,7 @@ async function runOverlay(flags: PeerFlags, systemdFd: number | undefined): Prom
   });
   const http = await serveReadOnly(flags.ip, flags.httpPort, { '/status': jsonRoute(() => peer.status()), '/metrics': metricsRoute(metrics) });
   const player = flags.player === 'none' ? null : startPlayer(flags.player, dir, peer, log, logFile);
-  log.info({ dir, slots, http: `${flags.ip}:${flags.httpPort}`, pid: process.pid, holderPid: flags.held ? process.ppid : null }, 'peer started');
+  log.info({ dir, slots, http: `${flags.ip}:${flags.httpPort}`, holderPid: flags.held ? process.ppid : null }, 'peer started');
   if (!flags.held) process.send?.('ready');
   let stopping = false;
   let screen: { destroy(): void } | null = null;

@@ -9,7 +9,8 @@
  * overlay process it started (IPC with the socket as the handle). While the overlay process is
  * down (crashed, restarting), connections wait here, in order (at most HOLDER_QUEUE; beyond, the
  * oldest is drained and dropped, never refused), and are handed over once the new one says
- * `ready`. A dead overlay process is restarted after HOLDER_RESTART_MS, doubled while it keeps
+ * `ready`. An overlay process that exits 0 left the channel (the quit key): the holder exits
+ * too. One that dies otherwise is restarted after HOLDER_RESTART_MS, doubled while it keeps
  * dying at start. SIGINT/SIGTERM are passed on (the overlay leaves gracefully: 12C, BYE, one more
  * period on 9091) and the holder exits with it. A crash of the holder itself closes 9091: that
  * one cannot be hidden from the server.
@@ -94,6 +95,11 @@ export function runHolder(o: HolderOptions): Promise<number> {
       ready = false;
       child = null;
       if (stopping) return void server.close(() => finish(code ?? 0));
+      if (code === 0 && signal === null) {
+        // It left on its own (the quit key): 12C was sent and a period waited; 9091 may close.
+        o.log.info('the overlay process left the channel: the holder closes the data port');
+        return void server.close(() => finish(0));
+      }
       if (!everReady && code === 2) {
         o.log.error({ code }, 'the overlay process cannot start (bad options): the holder stops');
         return void server.close(() => finish(2));
@@ -116,7 +122,7 @@ export function runHolder(o: HolderOptions): Promise<number> {
     finish(1);
   });
   server.listen(o.port, o.ip, () => {
-    o.log.info({ ip: o.ip, port: o.port, pid: process.pid }, 'holder owns the data port');
+    o.log.info({ ip: o.ip, port: o.port }, 'holder owns the data port');
     start();
   });
   process.on('SIGINT', () => stop('SIGINT'));

@@ -2,143 +2,30 @@
  * @file forest.ts
  * @brief The placement of the overlay, kept incrementally: who feeds whom in every stripe.
  *
- * How it works (SplitStream-style forest, held by the coordinator, the root of every stripe):
+ * How it works (SplitStream-style forest, held by the coordinator, the root of every stripe; the
+ * trees and their indexes are in stripeTrees.ts, the operations and the policy here):
  * - Chunk `seq` travels in stripe `seq mod K`. Each member has one home stripe (the one with
  *   the fewest home members at its join), where it is placed shallow so it can forward.
- * - Balance (c): a member holds at most `target` edges (child, stripe) over all stripes, never
- *   more than its slots (restriction 3). `target` is the least T >= K whose capacity feeds
- *   everyone: with enough slots every member uploads K edges of 1/K stream, one stream, its
- *   fair share; the root (the source) feeds exactly one child per stripe. The K spare edges
- *   that remain rotate (`rebalance`): one leaf moves from the most loaded member (a load
- *   average of edges held) to the least loaded one, so bytes sent even out over time.
+ * - Balance (c): a member holds at most `target` edges (child, stripe), never more than its slots
+ *   (restriction 3): with enough slots every member uploads K edges of 1/K stream, one stream,
+ *   its fair share; the root (the source) feeds one child per stripe. The K spare edges left
+ *   rotate (`rebalance`): a leaf moves from the most loaded member to the least loaded one.
  * - Placing a node c (a joiner, or an orphan with its whole subtree) in stripe t: the
  *   shallowest member with a spare edge (A), or the place of the shallowest leaf (B: c takes the
  *   leaf's parent edge and the leaf goes under c, or under the best spare edge), whichever
  *   keeps depth lower: interior nodes stay near the root and leaves at the bottom, so depth
  *   stays within ceil(log_T N) + 2 under churn (a deep hole is filled by promoting a shallow leaf).
  * - Edges reported broken (`avoid`) and demoted members (cap 0) are skipped until they expire.
- * Candidates live in lazy heaps per stripe (keyed by depth, then load) checked when popped;
- * heights per stripe are kept along ancestor chains. Work per change: O(moved edges x depth x
- * log N); nothing here scans all members except `rebalance`'s one pass per rebalance period.
- * The changes of one operation come back as EdgeChange rows (net of intermediate moves).
+ * Work per change: O(moved edges x depth x log N); only `rebalance` scans all members, once a period.
  */
-import { MinHeap } from '../util/heap';
 import { MAX_SLOTS } from '../constants';
+import { StripeTrees, FNode, EdgeChange, ForestOptions } from './stripeTrees';
+export type { EdgeChange, ForestOptions } from './stripeTrees';
 
-/** One edge whose parent changed: `from`/`to` are ids, '' for none. */
-export interface EdgeChange { stripe: number; child: string; from: string; to: string }
-
-/** A member as placement knows it. */
-interface FNode {
-  id: string; slots: number; home: number; root: boolean;
-  /** Edges held over all stripes. */
-  used: number;
-  /** Load average of `used`, at `loadAt`. */
-  load: number; loadAt: number;
-  parent: (FNode | null)[]; kids: Set<FNode>[]; height: number[];
-  demotedUntil: number;
-  /** Its home while it is demoted (a leaf everywhere meanwhile). */
-  homeWhenFree: number;
-  /** Bit t set while an entry of this node is in stripe t's spare (resp. guest) heap. */
-  spareMask: number; guestMask: number; frontierMask: number;
-}
-
-/** A heap entry: the node and the key it was pushed with (h 0 when the stripe is its home). */
-interface Entry { n: FNode; h: number; d: number; l: number }
-
-/** Construction options. */
-export interface ForestOptions {
-  /** The root (coordinator, source). */
-  rootId: string;
-  /** Its slots. */
-  rootSlots: number;
-  /** Stripes K. */
-  stripes: number;
-  /** Time constant of the load average, ms. */
-  tauMs: number;
-}
-
-/** Candidates examined per heap query before giving up on the heap (bounds a pathological pop). */
-const SCAN_LIMIT = 256;
-
-/** The forest of K stripe trees. */
-export class Forest {
-  /** Stripes K. */
-  readonly stripes: number;
-  private root: FNode;
-  private readonly nodes = new Map<string, FNode>();
-  private readonly spare: MinHeap<Entry>[] = [];
-  private readonly guests: MinHeap<Entry>[] = [];
-  private readonly frontier: MinHeap<Entry>[] = [];
-  private readonly unplaced: Set<FNode>[] = [];
-  /** Per stripe: children fed by a guest of that stripe (borrowed edges, taken back when home members have room). */
-  private readonly borrowed: Set<FNode>[] = [];
-  private readonly avoided = new Map<string, number>();
-  private readonly hist = new Array<number>(MAX_SLOTS + 1).fill(0);
-  private readonly homeCount: number[];
-  private readonly demoted = new Set<FNode>();
-  private target: number;
-  private now = 0;
-  private readonly moved = new Map<string, { stripe: number; child: string; from: string }>();
-
-  /** @param opts Root, stripes, load time constant. */
-  constructor(private readonly opts: ForestOptions) {
-    this.stripes = opts.stripes;
-    this.target = opts.stripes;
-    this.homeCount = new Array<number>(opts.stripes).fill(0);
-    for (let t = 0; t < opts.stripes; t++) {
-      // Home members of the stripe first (their edges are meant for it: fan-out K keeps the
-      // trees log_K N deep), then the shallowest, then the least loaded.
-      this.spare.push(new MinHeap<Entry>((a, b) => (a.h - b.h || a.d - b.d || a.l - b.l || (a.n.id < b.n.id ? -1 : 1)) < 0));
-      this.guests.push(new MinHeap<Entry>((a, b) => (a.d - b.d || (a.n.id < b.n.id ? -1 : 1)) < 0));
-      // Home members feeding no home member (the interior's last level), deepest first.
-      this.frontier.push(new MinHeap<Entry>((a, b) => (b.d - a.d || (a.n.id < b.n.id ? -1 : 1)) < 0));
-      this.unplaced.push(new Set());
-      this.borrowed.push(new Set());
-    }
-    this.root = this.node(opts.rootId, opts.rootSlots, -1, true);
-    this.nodes.set(this.root.id, this.root);
-    this.offerSpare(this.root);
-  }
-
-  /** @brief The root's id. */
-  get rootId(): string { return this.root.id; }
-  /** @brief Members other than the root. */
-  get size(): number { return this.nodes.size - 1; }
-  /** @brief Most edges a member may hold now (balance target, capped by its slots). */
-  get edgeTarget(): number { return this.target; }
-  /** @brief Whether `id` is the root or a member. @param id Member id. */
-  has(id: string): boolean { return this.nodes.has(id); }
-  /** @brief Slots and home of a member. @param id Member id. */
-  info(id: string): { slots: number; home: number } | undefined {
-    const n = this.nodes.get(id);
-    return n && { slots: n.slots, home: n.home };
-  }
-  /** @brief Parent of `id` in stripe `s` ('' when none). */
-  parentOf(id: string, s: number): string { return this.nodes.get(id)?.parent[s]?.id ?? ''; }
-  /** @brief Children of `id` in stripe `s`. */
-  childrenOf(id: string, s: number): string[] { return [...(this.nodes.get(id)?.kids[s] ?? [])].map((k) => k.id); }
-  /** @brief Edges `id` holds over all stripes. */
-  edgesOf(id: string): number { const n = this.nodes.get(id); return n ? (n.root ? this.rootEdges() : n.used) : 0; }
-  /** @brief Depth of `id` in stripe `s` (root 0; Infinity when unplaced). */
-  depthOf(id: string, s: number): number { const n = this.nodes.get(id); return n ? this.depth(n, s) : Infinity; }
-  /** @brief Deepest level of any stripe. */
-  maxDepth(): number { return Math.max(0, ...this.root.height); }
-  /** @brief (member, stripe) pairs without a parent. */
-  unplacedCount(): number { return this.unplaced.reduce((n, u) => n + u.size, 0); }
-  /** @brief Depth every member should stay within: ceil(log_T (N+1)) + 2 (none for a chain). */
-  depthBound(): number {
-    const f = this.target;
-    return f < 2 ? Infinity : Math.ceil(Math.log(this.nodes.size) / Math.log(f) - 1e-9) + 2;
-  }
-  /** @brief Every member (not the root) with its slots and home. */
-  *members(): IterableIterator<{ id: string; slots: number; home: number }> {
-    for (const n of this.nodes.values()) if (!n.root) yield { id: n.id, slots: n.slots, home: n.home };
-  }
-  /** @brief Every edge. */
-  *edges(): IterableIterator<{ stripe: number; child: string; parent: string }> {
-    for (const n of this.nodes.values()) for (let t = 0; t < this.stripes; t++) if (n.parent[t]) yield { stripe: t, child: n.id, parent: n.parent[t]!.id };
-  }
+/** The forest of K stripe trees: the operations that change it, and the placement policy. */
+export class Forest extends StripeTrees {
+  /** Home members per stripe (a joiner's home is the stripe with the fewest). */
+  private readonly homeCount = new Array<number>(this.stripes).fill(0);
 
   /**
    * @brief Adds a member and places it in every stripe.
@@ -181,10 +68,7 @@ export class Forest {
     return this.flush();
   }
 
-  /**
-   * @brief A child reported its link to `parent` broken: move it off that edge for `ms`.
-   * @return The edges that changed.
-   */
+  /** @brief A child reported its link to `parent` broken: move it off that edge for `ms`. @return The edges that changed. */
   avoid(parent: string, child: string, now: number, ms: number): EdgeChange[] {
     this.now = now;
     const c = this.nodes.get(child);
@@ -199,10 +83,7 @@ export class Forest {
     return this.flush();
   }
 
-  /**
-   * @brief Keeps a member out of every parent position for `ms` (slow, or sent bad data).
-   * @return The edges that changed.
-   */
+  /** @brief Keeps a member out of every parent position for `ms` (slow, or sent bad data). @return The edges that changed. */
   demote(id: string, now: number, ms: number): EdgeChange[] {
     this.now = now;
     const n = this.nodes.get(id);
@@ -276,10 +157,8 @@ export class Forest {
    * @brief Rebuilds a forest from a replica (takeover): members and edges as the old root held
    * them; an edge that breaks a rule (unknown end, over capacity, a cycle) is left out and its
    * child placed afresh by `settle`.
-   * @param opts Root (the old one), stripes, load time constant.
-   * @param members Every member with its slots and home.
-   * @param edges Every edge.
-   * @param now Clock, ms.
+   * @param opts Root (the old one), stripes, load time constant. @param members Every member with
+   * its slots and home. @param edges Every edge. @param now Clock, ms.
    * @return The forest; call `settle` for the placements it still owes.
    */
   static restore(opts: ForestOptions, members: Iterable<{ id: string; slots: number; home: number }>,
@@ -314,206 +193,10 @@ export class Forest {
     return this.flush();
   }
 
-  // ---------------------------------------------------------------- internals
-
-  private node(id: string, slots: number, home: number, root: boolean): FNode {
-    const K = this.stripes;
-    return {
-      id, slots, home, root, used: 0, load: 0, loadAt: this.now, demotedUntil: 0, homeWhenFree: -1, spareMask: 0, guestMask: 0, frontierMask: 0,
-      parent: new Array<FNode | null>(K).fill(null), kids: Array.from({ length: K }, () => new Set<FNode>()), height: new Array<number>(K).fill(0),
-    };
-  }
-
   /** Home stripe first (placed as interior), then the others. */
   private order(n: FNode): number[] {
     const all = Array.from({ length: this.stripes }, (_, t) => t);
     return n.home >= 0 ? [n.home, ...all.filter((t) => t !== n.home)] : all;
-  }
-
-  private rootEdges(): number { return this.root.kids.reduce((a, k) => a + k.size, 0); }
-
-  /** Edges `n` may still take in stripe t (the root: one child per stripe). */
-  private spareOf(n: FNode, t: number): number {
-    if (n.root) return 1 - n.kids[t].size;
-    if (n.demotedUntil > this.now) return 0;
-    return Math.min(n.slots, this.target) - n.used;
-  }
-
-  /** The least T >= K whose capacity (root K + sum of min(slots, T)) covers N x K edges. */
-  private retarget(): void {
-    const K = this.stripes;
-    const need = this.size * K - K;
-    let T = K;
-    while (T < MAX_SLOTS && this.supply(T) < need) T++;
-    const grew = T > this.target;
-    this.target = T;
-    if (grew) for (const n of this.nodes.values()) if (n.slots > n.used) this.offerSpare(n);
-  }
-
-  /** Edges the members offer when each holds at most T (demoted members offer none). */
-  private supply(T: number): number {
-    let total = 0;
-    for (let s = 1; s <= MAX_SLOTS; s++) total += this.hist[s] * Math.min(s, T);
-    for (const n of this.demoted) total -= Math.min(n.slots, T);
-    return total;
-  }
-
-  private loadOf(n: FNode): number {
-    return n.load + (n.used - n.load) * (1 - Math.exp(-(this.now - n.loadAt) / this.opts.tauMs));
-  }
-
-  private setUsed(n: FNode, used: number): void {
-    n.load = this.loadOf(n);
-    n.loadAt = this.now;
-    n.used = used;
-  }
-
-  private depth(n: FNode, t: number): number {
-    let d = 0;
-    for (let x: FNode | null = n; !x.root; x = x.parent[t]) {
-      if (!x.parent[t] || ++d > this.nodes.size) return Infinity;
-    }
-    return d;
-  }
-
-  /** Whether `a` lies in the subtree of `c` in stripe t (c included). */
-  private inSubtree(a: FNode, c: FNode, t: number): boolean {
-    for (let x: FNode | null = a, i = 0; x && i <= this.nodes.size; x = x.parent[t], i++) if (x === c) return true;
-    return false;
-  }
-
-  private isAvoided(p: FNode, c: FNode): boolean {
-    const until = this.avoided.get(`${p.id}>${c.id}`);
-    return until !== undefined && until > this.now;
-  }
-
-  private link(c: FNode, p: FNode, t: number): void {
-    this.note(c, t);
-    c.parent[t] = p;
-    p.kids[t].add(c);
-    if (!this.interiorParent(p, t)) this.borrowed[t].add(c);
-    if (!p.root) this.setUsed(p, p.used + 1);
-    this.fixHeights(p, t);
-    if (c.home !== t) this.offerGuest(c, t);
-    else this.offer(this.frontier[t], c, t, 'frontierMask');
-    this.offerSpare(c);
-  }
-
-  private unlink(c: FNode, t: number): void {
-    const p = c.parent[t];
-    if (!p) return;
-    this.note(c, t);
-    p.kids[t].delete(c);
-    c.parent[t] = null;
-    this.borrowed[t].delete(c);
-    if (!p.root) this.setUsed(p, p.used - 1);
-    this.fixHeights(p, t);
-    this.offerSpare(p);
-    if (c.home === t && p.home === t) this.offer(this.frontier[t], p, t, 'frontierMask');
-  }
-
-  /** Remembers the parent an edge had when the current operation started. */
-  private note(c: FNode, t: number): void {
-    const key = `${t}|${c.id}`;
-    if (!this.moved.has(key)) this.moved.set(key, { stripe: t, child: c.id, from: c.parent[t]?.id ?? '' });
-  }
-
-  private flush(): EdgeChange[] {
-    const out: EdgeChange[] = [];
-    for (const m of this.moved.values()) {
-      const to = this.nodes.has(m.child) ? this.parentOf(m.child, m.stripe) : '';
-      if (to !== m.from) out.push({ ...m, to });
-    }
-    this.moved.clear();
-    return out;
-  }
-
-  private fixHeights(from: FNode, t: number): void {
-    for (let x: FNode | null = from; x; x = x.parent[t]) {
-      let h = 0;
-      for (const k of x.kids[t]) h = Math.max(h, k.height[t] + 1);
-      if (h === x.height[t] && x !== from) break;
-      x.height[t] = h;
-    }
-  }
-
-  private offerSpare(n: FNode): void {
-    for (let t = 0; t < this.stripes; t++) {
-      if ((n.spareMask >> t) & 1 || this.spareOf(n, t) <= 0) continue;
-      const d = this.depth(n, t);
-      if (!Number.isFinite(d)) continue; // offered when it is placed there (link)
-      n.spareMask |= 1 << t;
-      this.spare[t].push({ n, h: n.root || n.home === t ? 0 : 1, d, l: this.loadOf(n) });
-    }
-  }
-
-  /** Offers a guest of stripe t (placed there, home elsewhere) as a place a home member may take. */
-  private offerGuest(n: FNode, t: number): void {
-    this.offer(this.guests[t], n, t, 'guestMask');
-  }
-
-  /** Pushes `n` into a per-stripe heap unless it is there already or not placed in t. */
-  private offer(heap: MinHeap<Entry>, n: FNode, t: number, mask: 'guestMask' | 'frontierMask'): void {
-    if ((n[mask] >> t) & 1 || n.root) return;
-    const d = this.depth(n, t);
-    if (!Number.isFinite(d)) return;
-    n[mask] |= 1 << t;
-    heap.push({ n, h: 0, d, l: 0 });
-  }
-
-  /** The deepest home member of t feeding no home member, deeper than `than`, other than `not`. */
-  private deepestFrontier(t: number, than: number, not: FNode): FNode | null {
-    const heap = this.frontier[t];
-    const bit = 1 << t;
-    const kept: Entry[] = [];
-    let found: FNode | null = null;
-    for (let i = 0; i < SCAN_LIMIT && heap.size > 0; i++) {
-      const e = heap.pop()!;
-      const n = e.n;
-      const valid = this.nodes.get(n.id) === n && !n.root && n.home === t && ![...n.kids[t]].some((k) => k.home === t);
-      if (valid && n === not) { kept.push(e); continue; }
-      if (!valid) { n.frontierMask &= ~bit; continue; }
-      const d = this.depth(n, t);
-      if (!Number.isFinite(d)) { kept.push(e); continue; } // in a detached subtree: not now
-      if (d !== e.d) { heap.push({ ...e, d }); continue; }
-      kept.push(e);
-      if (d > than) found = n;
-      break;
-    }
-    for (const e of kept) heap.push(e);
-    return found;
-  }
-
-  /**
-   * Pops the best valid entry of a heap for which `ok` holds; entries that fail `ok`, or whose
-   * node is in a detached subtree, are kept; dead or full ones are dropped (offered again later).
-   * `homeOnly` stops at the first entry whose home is not the stripe (the heap orders them last).
-   */
-  private best(heap: MinHeap<Entry>, t: number, guest: boolean, ok: (n: FNode) => boolean, homeOnly = false): FNode | null {
-    const bit = 1 << t;
-    const kept: Entry[] = [];
-    let found: FNode | null = null;
-    for (let i = 0; i < SCAN_LIMIT && heap.size > 0 && !found; i++) {
-      if (homeOnly && heap.peek()!.h !== 0) break;
-      const e = heap.pop()!;
-      const n = e.n;
-      const valid = this.nodes.get(n.id) === n && (guest
-        ? !n.root && n.home !== t && n.parent[t] !== null && this.interiorParent(n.parent[t]!, t)
-        : this.spareOf(n, t) > 0);
-      if (!valid) { if (guest) n.guestMask &= ~bit; else n.spareMask &= ~bit; continue; }
-      const d = this.depth(n, t);
-      if (!Number.isFinite(d)) { kept.push(e); continue; } // in a detached subtree: keep its old key
-      if (d !== e.d) { heap.push({ ...e, d, l: guest ? 0 : this.loadOf(n) }); continue; }
-      kept.push(e);
-      if (ok(n)) found = n;
-    }
-    for (const e of kept) heap.push(e);
-    return found;
-  }
-
-  /** Whether `p` may carry an interior node of stripe t (the root, or a home member of t). */
-  private interiorParent(p: FNode, t: number): boolean {
-    return p.root || p.home === t;
   }
 
   /**

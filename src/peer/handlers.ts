@@ -1,13 +1,15 @@
 /**
  * @file handlers.ts
  * @brief The dispatch context: what the table's rules ask of the parts, and one short handler
- * per message that hands it to the part that owns it.
+ * per message that hands it to the part that owns it; and what the peer does with its store's
+ * events.
  */
 import type { DispatchContext } from './dispatch';
-import type { Parts } from './peer';
+import type { Parts } from './options';
 import type { Roles } from './roles';
 import { SuspectReason } from '../protocol/peer';
-import { BUFFER_CHUNKS, LIVE_WINDOW_CHUNKS, MAX_SEQ } from '../constants';
+import type { StoredChunk } from './store';
+import { BUFFER_CHUNKS, KEY_SETTLE_MS, LIVE_WINDOW_CHUNKS, MAX_SEQ } from '../constants';
 
 /**
  * @brief Builds the dispatch context of a peer.
@@ -62,4 +64,27 @@ export function dispatchContext(p: Parts, roles: Roles): DispatchContext {
 export function reportBadData(p: Parts, roles: Roles, from: string): void {
   if (roles.role === 'coordinator') p.coordinator.onSuspect(p.self.id, from, SuspectReason.BAD_DATA);
   else if (p.view.coordinator) p.connections.get(p.view.coordinator.id)?.send({ type: 'suspect', id: from, reason: SuspectReason.BAD_DATA });
+}
+
+/**
+ * @brief What the peer does with its store's events: a stored chunk feeds the period estimate
+ * and the children; a chunk failing its checks is fetched again and its sender reported (a
+ * signature failing right after a source change may be our key arriving late: not reported
+ * then); a folder that cannot be written is logged (the chunk is still relayed from memory).
+ * @param p The parts. @param roles The roles. @param dir The chunk folder.
+ */
+export function watchStore(p: Parts, roles: Roles, dir: string): void {
+  const { store, log } = p;
+  store.on('stored', (c: StoredChunk) => {
+    const prev = store.get(c.seq - 1);
+    if (prev) p.period.add(c.originMs - prev.originMs);
+    p.relay.onStored(c);
+  });
+  store.on('rejected', (seq: number, from: string, why: string) => {
+    const settled = why === 'hash' || p.now() - p.view.keySinceMs > KEY_SETTLE_MS;
+    log.warn({ code: 'CHUNK_REJECTED', seq, from, failed: why, reported: settled }, 'chunk failed its checks: not stored, fetched again');
+    if (from !== 'server' && settled) reportBadData(p, roles, from);
+  });
+  store.on('diskError', (msg: string) => log.error({ code: 'DIR_UNWRITABLE', dir, err: msg }, 'cannot write chunk; still relaying from memory'));
+  store.on('workerError', (seq: number) => log.error({ seq }, 'a chunk worker died twice on one chunk: it will be fetched again'));
 }

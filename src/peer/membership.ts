@@ -92,7 +92,10 @@ export class Membership {
   private lastSuccessors = '';
   private lastSource = '';
 
-  /** @param opts The coordinator, stripes, epoch to continue from. */
+  /**
+   * @param opts The coordinator, stripes, epoch to continue from.
+   * @param forest A placement to continue (a takeover restores one), else a new one.
+   */
   constructor(private readonly opts: MembershipOptions, forest?: Forest) {
     this.forest = forest ?? new Forest({ rootId: opts.self.id, rootSlots: opts.slots, stripes: opts.stripes, tauMs: opts.tauMs });
     this.epoch = opts.epoch ?? 0;

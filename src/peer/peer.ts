@@ -11,8 +11,7 @@
  * everything. Timings, the clock, the transport and the push port are options, so the same code
  * runs as a process, many to a process (`relaytv swarm`), or in memory (the unit tier).
  */
-import { mkdirSync } from 'node:fs';
-import { ServerLink, PushPort, listeningPushPort } from './serverLink';
+import { ServerLink, listeningPushPort } from './serverLink';
 import { Connections } from './connections';
 import { ChunkStore } from './store';
 import { Relay } from './relay';
@@ -25,85 +24,15 @@ import { Source, PeriodEstimator } from './source';
 import { Roles } from './roles';
 import { Ledger } from './stats';
 import { dispatch } from './dispatch';
-import { dispatchContext, reportBadData } from './handlers';
+import { dispatchContext, watchStore } from './handlers';
 import { buildStatus } from './report';
 import { createChunkPool, sharedBuffer, ChunkPool } from './pool';
-import { StateFile, loadOrCreateKey, SavedState, SourceKey } from './state';
+import { StateFile, loadOrCreateKey, SavedState } from './state';
 import { MsgType, MemberRef } from '../protocol/peer';
 import { tcpTransport } from '../transport/tcp';
-import type { Transport } from '../transport/transport';
-import type { Logger } from '../log';
 import type { PeerStatus, PlayerFigures } from './status';
 import * as C from '../constants';
-
-/** Every duration of a peer, ms (defaults from src/constants.ts; tests shorten them). */
-export interface Timings {
-  tickMs: number; heartbeatMs: number; heartbeatTimeoutMs: number; helloTimeoutMs: number; dialTimeoutMs: number;
-  replyTimeoutMs: number; publishMinMs: number; rebalanceMs: number; graceMs: number; pingTimeoutMs: number;
-  listPollMs: number; slotRetryMs: number;
-}
-
-/** The documented defaults. */
-export const DEFAULT_TIMINGS: Timings = {
-  tickMs: C.TICK_MS, heartbeatMs: C.HEARTBEAT_MS, heartbeatTimeoutMs: C.HEARTBEAT_TIMEOUT_MS, helloTimeoutMs: C.HELLO_TIMEOUT_MS,
-  dialTimeoutMs: C.DIAL_TIMEOUT_MS, replyTimeoutMs: C.CONTROL_TIMEOUT_MS, publishMinMs: C.PUBLISH_MIN_MS, rebalanceMs: C.REBALANCE_MS,
-  graceMs: C.COORDINATOR_GRACE_MS, pingTimeoutMs: C.PING_TIMEOUT_MS, listPollMs: C.LIST_POLL_MS, slotRetryMs: C.SLOT_RETRY_MS,
-};
-
-/** Options of a peer. */
-export interface PeerOptions {
-  /** Our IP: our id, our listeners' address, our control connections' source. */
-  ip: string;
-  /** The server's control address and port. */
-  serverHost: string;
-  /** Its port. */
-  serverPort: number;
-  /** The address its pushes come from (default: serverHost). */
-  serverIp?: string;
-  /** Channel (0-9). */
-  channel: number;
-  /** How many other peers may connect to us (restriction 3). */
-  slots: number;
-  /** Chunk folder. */
-  dir: string;
-  /** Overlay port (the same on every peer by convention). */
-  p2pPort: number;
-  /** /status and /metrics port. */
-  httpPort: number;
-  /** The data port the server pushes to (when we listen ourselves). */
-  dataPort: number;
-  /** Stripes when we found the overlay (default: our slots, 1..MAX_STRIPES). */
-  stripes?: number;
-  /** First guess of the period, ms. */
-  periodMs?: number;
-  /** Logger. */
-  log: Logger;
-  /** Network (TCP unless in memory). */
-  transport?: Transport;
-  /** Where pushes come from (default: we listen on ip:dataPort). */
-  pushes?: PushPort;
-  /** A pool shared with other peers of this process; ours otherwise. */
-  pool?: ChunkPool;
-  /** The overlay key (`--overlay-key`), or none. */
-  key?: Buffer;
-  /** Durations. */
-  timings?: Partial<Timings>;
-  /** Clock, ms. */
-  now?: () => number;
-  /** The holder's pid, when one owns our data port. */
-  holderPid?: number;
-}
-
-/** The parts of a peer, as the roles and handlers use them. */
-export interface Parts {
-  self: MemberRef; channel: number; slots: number; stripes: number; log: Logger; stats: Ledger; now: () => number; period: PeriodEstimator;
-  connections: Connections; view: View; replica: Replica; relay: Relay; upstream: Upstream; store: ChunkStore;
-  link: ServerLink; source: Source; join: Join; coordinator: Coordinator; key: SourceKey;
-  /** The source keys chunks are checked with. */
-  keys(): Buffer[];
-  /** Saves where the overlay is and our numbering. */
-  saveState(): void;
-}
+import { DEFAULT_TIMINGS, PeerOptions, Parts, Timings } from './options';
 
 /** A relaytv peer. */
 export class Peer {
@@ -118,10 +47,11 @@ export class Peer {
   private previous: SavedState = { coordinator: null, successors: [], lastPush: null, savedMs: 0 };
   private timer: NodeJS.Timeout | null = null;
   private lastTick = 0;
+  private readonly t: Timings;
 
   /** @param opts Addresses, channel, slots, folder, and the seams. */
   constructor(private readonly opts: PeerOptions) {
-    const t = { ...DEFAULT_TIMINGS, ...opts.timings };
+    const t = (this.t = { ...DEFAULT_TIMINGS, ...opts.timings });
     const now = opts.now ?? Date.now;
     const log = opts.log;
     const stats = new Ledger();
@@ -132,11 +62,6 @@ export class Peer {
     const period = new PeriodEstimator(opts.periodMs ?? C.DEFAULT_PERIOD_S * 1000);
     const store = new ChunkStore({ dir: opts.dir, channel: opts.channel, pool: this.pool, stats, now });
     const view = new View();
-    try {
-      mkdirSync(opts.dir, { recursive: true });
-    } catch {
-      // reported by the store's first write (DIR_UNWRITABLE); the peer still relays
-    }
     const key = loadOrCreateKey(opts.dir);
     const p = {} as Parts;
     const connections = new Connections({
@@ -157,7 +82,7 @@ export class Peer {
       self, channel: opts.channel, slots: opts.slots, stripes: opts.stripes ?? Math.min(C.AUTO_STRIPES_MAX, Math.max(1, opts.slots)), log, stats, now, period,
       connections, view, store, link, key, replica: new Replica(),
       relay: new Relay({
-        store, stats, log, now, slots: opts.slots, stripes: () => (this.roles.role === 'coordinator' ? p.coordinator.membership!.stripes : view.stripes || 1),
+        store, stats, log, now, slots: opts.slots, slowReceiverMs: t.slowReceiverMs, stripes: () => (this.roles.role === 'coordinator' ? p.coordinator.membership!.stripes : view.stripes || 1),
         isChild: (id, s) => this.context.isChild(id, s), session: (id) => connections.get(id), watch: (id, r, on) => connections.watch(id, r, on),
       }),
       upstream: new Upstream({
@@ -187,19 +112,7 @@ export class Peer {
     this.roles = new Roles(p);
     this.context = dispatchContext(p, this.roles);
     link.on('chunk', (data: Buffer, ms: number) => p.source.onPush(data, ms));
-    store.on('stored', (c) => {
-      const prev = store.get(c.seq - 1);
-      if (prev) period.add(c.originMs - prev.originMs);
-      p.relay.onStored(c);
-    });
-    store.on('rejected', (seq: number, from: string, why: string) => {
-      // A signature check that fails right after a source change may be our key arriving late.
-      const settled = why === 'hash' || now() - view.keySinceMs > C.KEY_SETTLE_MS;
-      log.warn({ code: 'CHUNK_REJECTED', seq, from, failed: why, reported: settled }, 'chunk failed its checks: not stored, fetched again');
-      if (from !== 'server' && settled) reportBadData(p, this.roles, from);
-    });
-    store.on('diskError', (msg: string) => log.error({ code: 'DIR_UNWRITABLE', dir: opts.dir, err: msg }, 'cannot write chunk; still relaying from memory'));
-    store.on('workerError', (seq: number) => log.error({ seq }, 'a chunk worker died twice on one chunk: it will be fetched again'));
+    watchStore(p, this.roles, opts.dir);
   }
 
   private readonly context: ReturnType<typeof dispatchContext>;
@@ -212,9 +125,8 @@ export class Peer {
     if (this.previous.lastPush) p.log.info({ lastPush: this.previous.lastPush, coordinator: this.previous.coordinator?.id }, 'previous run found in the chunk folder');
     await p.link.start();
     await p.connections.listen();
-    const t = { ...DEFAULT_TIMINGS, ...this.opts.timings };
     this.lastTick = p.now();
-    this.timer = setInterval(() => this.tick(), t.tickMs);
+    this.timer = setInterval(() => this.tick(), this.t.tickMs);
     this.roles.start();
   }
 
@@ -222,8 +134,7 @@ export class Peer {
   private tick(): void {
     const p = this.parts;
     const now = p.now();
-    const t = { ...DEFAULT_TIMINGS, ...this.opts.timings };
-    const stalled = now - this.lastTick > 3 * t.tickMs; // our own loop stalled: judge nobody's silence
+    const stalled = now - this.lastTick > 3 * this.t.tickMs; // our own loop stalled: judge nobody's silence
     this.lastTick = now;
     p.connections.tick(now, stalled);
     p.relay.tick(now);

@@ -9,7 +9,7 @@
  * that stripe at or after the cursor goes out in order, then the cursor moves past it; a
  * sequence the store lacks while it holds a later one is skipped (the child repairs it with
  * FETCH). Backpressure: a chunk for a child whose queue is full is skipped too, and a child
- * whose queue stays full SLOW_RECEIVER_MS is dropped, so a reader that stopped reading cannot
+ * whose queue stays full `slowReceiverMs` (SLOW_RECEIVER_MS) is dropped, so a reader that stopped reading cannot
  * grow our memory. Restriction 3: never more than `slots` edges (child, stripe) at once.
  */
 import type { Session } from './session';
@@ -18,7 +18,7 @@ import type { Ledger } from './stats';
 import type { Logger } from '../log';
 import { nextInStripe } from './stripes';
 import { RefuseReason } from '../protocol/peer';
-import { FETCH_PER_PEER_PER_S, FETCH_PER_S, SLOW_RECEIVER_MS, SUBSCRIBE_HOLD_MS } from '../constants';
+import { FETCH_PER_PEER_PER_S, FETCH_PER_S, SUBSCRIBE_HOLD_MS } from '../constants';
 
 /** Most SUBSCRIBEs held at once (a stranger cannot grow this). */
 const MAX_HELD = 64;
@@ -43,6 +43,8 @@ export interface RelayOptions {
   now: () => number;
   /** Edge cap (restriction 3). */
   slots: number;
+  /** A child whose queue stays full this long is dropped (SLOW_RECEIVER), ms. */
+  slowReceiverMs: number;
   /** Stripes K of the overlay now. */
   stripes: () => number;
   /** Whether the view makes `id` our child in stripe `s`. */
@@ -174,7 +176,7 @@ export class Relay {
     for (const [id, c] of this.children) {
       const s = this.opts.session(id);
       if (!s) continue;
-      if (c.fullSince && now - c.fullSince > SLOW_RECEIVER_MS) {
+      if (c.fullSince && now - c.fullSince > this.opts.slowReceiverMs) {
         this.opts.log.warn({ code: 'SLOW_RECEIVER', child: id, queued: s.queuedBytes }, 'a child stopped reading: dropped');
         s.close('SLOW_RECEIVER');
       } else if (c.fullSince && s.queuedBytes === 0) c.fullSince = 0;

@@ -2,7 +2,7 @@
  * @file report.ts
  * @brief Builds the /status document of a peer from its parts and its ledger.
  */
-import type { Parts } from './peer';
+import type { Parts } from './options';
 import type { Roles } from './roles';
 import type { LinkStatus, MemberStatus, PeerStatus, PlayerFigures } from './status';
 import type { MemberRef } from '../protocol/peer';

@@ -15,7 +15,7 @@
  * JOINs that arrive while we are between roles are held and answered once we know.
  */
 import type { Session } from './session';
-import type { Parts } from './peer';
+import type { Parts } from './options';
 import { Membership } from './membership';
 import { ByeReason, MemberRef, Msg, ResyncWhat } from '../protocol/peer';
 import { LOAD_TAU_MS } from '../constants';

@@ -10,7 +10,7 @@
  * flight per peer; the key is `.relaytv-source-key` (PKCS#8 PEM, mode 0600), made once.
  * Without a state file the newest chunk file on disk still dates the numbering.
  */
-import { promises as fs, readFileSync, writeFileSync, renameSync, statSync } from 'node:fs';
+import { promises as fs, readFileSync, writeFileSync, renameSync, statSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { generateKeyPairSync, createPrivateKey, createPublicKey } from 'node:crypto';
 import { listPending, seqOfFileName } from '../content/folder';
@@ -54,8 +54,14 @@ export class StateFile {
   private writing: Promise<void> = Promise.resolve();
   private pending: SavedState | null = null;
 
-  /** @param dir Chunk folder. */
-  constructor(private readonly dir: string) {}
+  /** @param dir Chunk folder (created here when missing). */
+  constructor(private readonly dir: string) {
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch {
+      // reported by the store's first write (DIR_UNWRITABLE); the peer still relays
+    }
+  }
 
   /** @brief Reads what a previous run left (an empty state on a first run). */
   async load(): Promise<SavedState> {

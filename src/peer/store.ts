@@ -37,7 +37,16 @@ export interface StoredChunk {
 
 /** A chunk as it arrives from a peer (unverified). */
 export interface IncomingChunk {
-  seq: number; originMs: number; hash: Buffer; sig: Buffer; data: Uint8Array;
+  /** Sequence number. */
+  seq: number;
+  /** When the source received it from the server (its clock), ms. */
+  originMs: number;
+  /** SHA-256 of the bytes, as sent. */
+  hash: Buffer;
+  /** The source's Ed25519 signature of (channel, seq, originMs, hash). */
+  sig: Buffer;
+  /** The bytes. */
+  data: Uint8Array;
 }
 
 /** Options of the store. */

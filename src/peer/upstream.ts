@@ -24,12 +24,20 @@ import { nextInStripe } from './stripes';
 import { MemberRef, RefuseReason, SuspectReason } from '../protocol/peer';
 import { FETCH_RETRY_MS, FETCH_TRIES, LAG_CHUNKS, LAG_PERIODS, SUBSCRIBE_RETRY_MS } from '../constants';
 
+/** A former parent, whose late chunks are still taken for a moment. */
+interface FormerParent {
+  /** Its id. */
+  id: string;
+  /** Until when, ms. */
+  untilMs: number;
+}
+
 /** Per-stripe state. */
 interface StripeState {
   /** Our parent ('' when unplaced). */
   parent: MemberRef | null;
   /** Former parents and until when their late chunks are tolerated. */
-  former: { id: string; untilMs: number }[];
+  former: FormerParent[];
   /** Time the stripe lost its parent, until a new one accepts it (re-attach figure), or 0. */
   detachedMs: number;
   /** Retry time of a refused or failed subscription, or 0. */
@@ -164,7 +172,7 @@ export class Upstream {
     }
     if (orphaned) this.opts.suspect(id, SuspectReason.LINK_DIED);
     const f = this.fetches;
-    for (const [seq, x] of f) if (x.holder === id) x.atMs = 0;
+    for (const x of f.values()) if (x.holder === id) x.atMs = 0;
   }
 
   /** @brief A holder does not have `seq`: ask the next one at once. */

@@ -49,6 +49,7 @@ export class View {
   /**
    * @brief Applies an UPDATE.
    * @param u The update.
+   * @param now Clock, ms (when a new source key took effect).
    * @return The changes, 'gap' when a delta does not follow our epoch, 'stale' when older.
    */
   apply(u: Msg<'update'>, now = 0): ViewChange | 'gap' | 'stale' {

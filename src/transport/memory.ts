@@ -25,24 +25,33 @@ function netError(code: string, what: string): NodeJS.ErrnoException {
   return err;
 }
 
+/** A write held back, with the callback that completes it. */
+interface HeldWrite {
+  /** The bytes. */
+  chunk: Buffer;
+  /** Completes the write. */
+  cb: (err?: Error | null) => void;
+}
+
 /** One end of an in-memory connection. */
 export class MemoryConnection extends Duplex implements Connection {
   /** The other end (set right after construction). */
   peer: MemoryConnection | null = null;
   /** Writes held back while the other end's host is stuck (callbacks withheld). */
-  private held: { chunk: Buffer; cb: (err?: Error | null) => void }[] = [];
+  private held: HeldWrite[] = [];
   /** True once our side ended gracefully (the other end reads EOF instead of a reset). */
   private ended = false;
 
   /**
+   * @brief One end of a connection; the network pairs it with the other end.
    * @param net The network this connection belongs to.
    * @param localAddress Our IP.
    * @param localPort Our port.
    * @param remoteAddress The other end's IP.
    * @param remotePort The other end's port.
    */
-  constructor(private readonly net: MemoryNetwork, readonly localAddress: string, readonly localPort: number,
-    readonly remoteAddress: string, readonly remotePort: number) {
+  constructor(private readonly net: MemoryNetwork, readonly localAddress: string, readonly localPort: number, readonly remoteAddress: string,
+    readonly remotePort: number) {
     super({ allowHalfOpen: false }); // as a TCP socket: EOF read ends our side too
   }
 

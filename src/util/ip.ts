@@ -4,7 +4,7 @@
  *
  * The overlay identifies a peer by the address its connections come from (the course's server
  * does the same), so an id must be an IP literal and compare equal to `socket.remoteAddress`.
- * IPv4-mapped IPv6 (`::ffff:10.0.0.1`) is folded to IPv4; IPv6 is lower-cased.
+ * An IPv4 address mapped into IPv6 (0:0:0:0:0:ffff:10.0.0.1) is folded to IPv4; IPv6 is lower-cased.
  */
 import net from 'node:net';
 

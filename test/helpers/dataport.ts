@@ -110,15 +110,3 @@ export async function makeChunks(n: number, size: (i: number) => number): Promis
   }
   return { dir, files };
 }
-
-/**
- * @brief Polls `fn` until it returns true (a give-up bound, not a timing assertion).
- * @param fn Condition. @param what Description for the error. @param timeoutMs Bound, ms.
- */
-export async function until(fn: () => Promise<boolean> | boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -29,7 +29,7 @@ export interface Pm2App {
 }
 
 /** @brief Resolves after `ms`. @param ms Milliseconds. */
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export { sleep } from './wait';
 
 /**
  * @brief True when something accepts TCP connections on host:port.
@@ -59,7 +59,7 @@ export class Demo {
    * @param periodS Chunk period of the demo server.
    * @return The demo, not started.
    */
-  static async create(periodS = 1): Promise<Demo> {
+  static async create(periodS = 2): Promise<Demo> {
     const home = await fs.mkdtemp(path.join(os.tmpdir(), 'relaytv-pm2-'));
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'relaytv-demo-'));
     for (;;) {
@@ -148,19 +148,5 @@ export class Demo {
   private async removeFolders(): Promise<void> {
     await fs.rm(this.home, { recursive: true, force: true });
     await fs.rm(this.dir, { recursive: true, force: true });
-  }
-}
-
-/**
- * @brief Polls `cond` until it is true; throws with `what` after `ms`.
- * @param cond Condition (may be async; a throw counts as false).
- * @param ms Time budget. @param what Description for the error.
- */
-export async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (await Promise.resolve().then(cond).catch(() => false)) return;
-    if (Date.now() > end) throw new Error(`timed out (${ms} ms) waiting for ${what}`);
-    await sleep(250);
   }
 }

@@ -14,7 +14,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { MemoryNetwork } from '../../src/transport/memory';
 import { StreamServer } from '../../src/server/server';
-import { Peer, Timings } from '../../src/peer/peer';
+import { Peer } from '../../src/peer/peer';
+import type { Timings } from '../../src/peer/options';
 import { listeningPushPort, PushPort, PushHandler } from '../../src/peer/serverLink';
 import type { Connection } from '../../src/transport/transport';
 import { createChunkPool, ChunkPool } from '../../src/peer/pool';
@@ -28,7 +29,7 @@ export const SERVER_IP = '10.0.0.1';
 /** Durations of a memnet (short: failures are detected in a fraction of a second). */
 export const FAST: Partial<Timings> = {
   tickMs: 20, heartbeatMs: 40, heartbeatTimeoutMs: 200, helloTimeoutMs: 500, dialTimeoutMs: 300, replyTimeoutMs: 500,
-  publishMinMs: 10, rebalanceMs: 400, graceMs: 1_000, pingTimeoutMs: 150, listPollMs: 500, slotRetryMs: 100,
+  publishMinMs: 10, rebalanceMs: 400, graceMs: 1_000, pingTimeoutMs: 150, listPollMs: 500, slotRetryMs: 100, slowReceiverMs: 1_500,
 };
 
 /**

@@ -9,6 +9,8 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 
 /**
  * @brief Polls `cond` every `everyMs` until true; throws `timed out waiting for <what>` after `ms`.
+ * A condition that throws counts as false (a peer restarting does not answer /status yet); the
+ * last error is in the timeout's message.
  * @param cond Condition (may be async).
  * @param ms Time budget.
  * @param what Description for the error.
@@ -16,9 +18,14 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
  */
 export async function waitFor(cond: () => boolean | Promise<boolean>, ms: number, what: string, everyMs = 100): Promise<void> {
   const until = Date.now() + ms;
+  let last = '';
   for (;;) {
-    if (await cond()) return;
-    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    try {
+      if (await cond()) return;
+    } catch (err) {
+      last = ` (last error: ${(err as Error).message})`;
+    }
+    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}${last}`);
     await sleep(everyMs);
   }
 }

@@ -18,7 +18,8 @@ import { parseList, parseCount, type ControlCode } from '../../src/protocol/cont
 import { createMetrics } from '../../src/metrics/index';
 import { readOnlyHandler, metricsRoute } from '../../src/http/readonly';
 import { defaultContentDir } from '../../src/cli/server';
-import { DataPort, makeChunks, until } from '../helpers/dataport';
+import { DataPort, makeChunks } from '../helpers/dataport';
+import { waitFor } from '../helpers/wait';
 
 const DATA_PORT = 19091;
 
@@ -52,7 +53,7 @@ async function startNet(opts: Partial<StreamServerOptions> & { content: string[]
       return dp;
     },
     req: (ip, code, channel) => sendControl({ host: '127.0.0.1', port, localAddress: ip, code, channel, timeoutMs: 3000 }),
-    waitLog: (pred, what) => until(() => logs.some(pred), `log: ${what}`),
+    waitLog: (pred, what) => waitFor(() => logs.some(pred), 10_000, `log: ${what}`),
     async close() {
       await server.close();
       await Promise.all(clients.map((c) => c.close()));

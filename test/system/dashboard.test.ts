@@ -138,7 +138,7 @@ startPeerScreen(() => s, { onQuit: () => { writeFileSync('${dir}/peer.quit', 'on
   const exit = run('peer', file);
   const screen = () => capture('peer');
   const has = (...parts: string[]) => () => parts.every((p) => screen().includes(p));
-  await shows('the header line', has('peer 127.0.0.12', 'direct yes', 'role relay', 'epoch 4', 'sent 2.5 MB', 'received 5.0 MB'), screen);
+  await shows('the header line', has('peer 127.0.0.12', 'direct yes', 'role member', 'epoch 4', 'sent 2.5 MB', 'received 5.0 MB'), screen);
   await shows('connections both ways with bytes', has('from  127.0.0.11:9092', '5.0 MB', 'to    127.0.0.13:9092', '1.0 MB', '127.0.0.14:9092', '1.5 MB'), screen);
   await shows('files waiting', has('00000007.mkv', '00000008.mkv', 'waiting for display'), screen);
   await shows('key hints', has('c connections', 'f files', 'q / Esc / C-c quit'), screen);

@@ -12,7 +12,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Testnet, CLI, ROOT } from '../helpers/testnet';
-import { until } from '../helpers/demo';
+import { waitFor } from '../helpers/wait';
 
 /** @brief Runs tmux on our private socket. @param sock Socket name. @param args tmux arguments. */
 function tmux(sock: string, ...args: string[]): string {
@@ -49,10 +49,10 @@ test('peer screen under tmux: connections, files waiting, q leaves', { timeout: 
   const capture = () => tmux(sock, 'capture-pane', '-p', '-t', 'peer');
 
   // The peer under tmux joins first (direct, source); a second peer relays from it.
-  await until(async () => (await net.status(1)).lastSeq !== null, 20_000, 'the tmux peer receiving');
+  await waitFor(async () => (await net.status(1)).lastSeq !== null, 20_000, 'the tmux peer receiving');
   await net.addPeer(2, 2);
-  await until(() => /Connections \[c\]: 1 from, 1 to/.test(capture()), 20_000, 'the screen listing one upstream and one downstream');
-  await until(() => /Received files waiting for display \[f\]: [1-9]/.test(capture()) && /\d{8}\.mkv/.test(capture()),
+  await waitFor(() => /Connections \[c\]: 1 from, 1 to/.test(capture()), 20_000, 'the screen listing one upstream and one downstream');
+  await waitFor(() => /Received files waiting for display \[f\]: [1-9]/.test(capture()) && /\d{8}\.mkv/.test(capture()),
     15_000, 'the screen listing files waiting');
   const screen = capture();
   assert.match(screen, new RegExp(`peer ${ip.replaceAll('.', '\\.')}`));
@@ -62,8 +62,8 @@ test('peer screen under tmux: connections, files waiting, q leaves', { timeout: 
   assert.match(logText, /peer started/, 'logs go to <dir>.log');
 
   tmux(sock, 'send-keys', '-t', 'peer', 'q');
-  await until(() => /peer-exit=0/.test(capture()), 15_000, 'the peer exiting 0 after q');
+  await waitFor(() => /peer-exit=0/.test(capture()), 15_000, 'the peer exiting 0 after q');
   assert.match(capture(), /leaving the channel/);
   assert.ok(net.server!.log.some((l) => l.includes('"client left"') && l.includes(ip)), 'the server got the 12C leave');
-  assert.match(await fs.readFile(`${dir}.log`, 'utf8'), /"sig":"quit key".*leaving the channel/);
+  assert.match(await fs.readFile(`${dir}.log`, 'utf8'), /"why":"quit key".*leaving the channel/);
 });

@@ -15,7 +15,8 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Demo, PEER_IPS, until } from '../helpers/demo';
+import { Demo, PEER_IPS } from '../helpers/demo';
+import { waitFor } from '../helpers/wait';
 import { ROOT, getJson } from '../helpers/testnet';
 
 const CONFIG = path.join(ROOT, 'prometheus/prometheus.yml');
@@ -79,22 +80,22 @@ test('the shipped prometheus.yml passes promtool check config', () => {
 
 test('Prometheus scrapes byte counters from the peers and the server clients gauge', { timeout: 90_000 }, async () => {
   let sent: Sample[] = [];
-  await until(async () => {
+  await waitFor(async () => {
     sent = await query('relaytv_sent_bytes_total{job="relaytv-peer"}');
     return sent.some((s) => Number(s.value[1]) > 0);
   }, 45_000, 'a peer with sent bytes > 0 in Prometheus');
   assert.ok(sent.every((s) => s.metric.role === 'peer' && PEER_IPS.some((n) => s.metric.id === `127.0.0.${n}`)), 'id/role labels come from the peers');
 
-  await until(async () => (await query('sum by (id) (relaytv_received_bytes_total{job="relaytv-peer"}) > 0')).length === PEER_IPS.length,
+  await waitFor(async () => (await query('sum by (id) (relaytv_received_bytes_total{job="relaytv-peer"}) > 0')).length === PEER_IPS.length,
     30_000, 'received bytes > 0 from all six peers');
 
   // Targets are scraped at different phases: poll for the server and for every target too.
   let clients: Sample[] = [];
-  await until(async () => (clients = await query('relaytv_channel_clients{job="relaytv-server"}')).length === 2, 20_000, "the server's clients gauge");
+  await waitFor(async () => (clients = await query('relaytv_channel_clients{job="relaytv-server"}')).length === 2, 20_000, "the server's clients gauge");
   assert.deepEqual(clients.map((s) => s.metric.channel).sort(), ['0', '1']);
-  await until(async () => (await query('relaytv_channel_clients{job="relaytv-server"} == 1')).length === 2, 20_000, 'one direct client per channel (--max-clients 1)');
+  await waitFor(async () => (await query('relaytv_channel_clients{job="relaytv-server"} == 1')).length === 2, 20_000, 'one direct client per channel (--max-clients 1)');
 
-  await until(async () => (await query('up == 1')).length === 7, 20_000, 'all seven targets up');
+  await waitFor(async () => (await query('up == 1')).length === 7, 20_000, 'all seven targets up');
 });
 
 test('every query of the Grafana dashboard evaluates', { timeout: 30_000 }, async () => {
@@ -103,7 +104,7 @@ test('every query of the Grafana dashboard evaluates', { timeout: 30_000 }, asyn
   assert.ok(exprs.length >= 10);
   for (const { title, expr } of exprs) await assert.doesNotReject(query(expr), `panel '${title}'`);
   // rate() needs two samples in its window: one more scrape (2 s) after the first.
-  await until(async () => (await query('sum by (id) (rate(relaytv_sent_bytes_total{role="peer"}[30s]))')).length > 0, 20_000, 'the byte-rate panel has data');
+  await waitFor(async () => (await query('sum by (id) (rate(relaytv_sent_bytes_total{role="peer"}[30s]))')).length > 0, 20_000, 'the byte-rate panel has data');
 });
 
 test("our own metric names on a peer's /metrics pass promtool check metrics", async () => {

@@ -159,8 +159,8 @@ test('memory: churn of joins and cuts never exceeds a peer\'s slots and loses no
 });
 
 test('memory: a member that stops reading is skipped, then dropped (SLOW_RECEIVER); its parent\'s queue stays bounded; it repairs after', { timeout: 60_000 }, async () => {
-  // 512 KB chunks every second: the queue fills in seconds and the ring (30 s) still holds what it missed.
-  const m = await Memnet.start({ chunkBytes: 512 * 1024, chunks: 8, periodS: 1 });
+  // 512 KB chunks every 250 ms: the queue fills in a second or two and the ring still holds what it missed.
+  const m = await Memnet.start({ chunkBytes: 512 * 1024, chunks: 8, periodS: 0.25 });
   try {
     for (let k = 1; k <= 5; k++) await m.addPeer(k, 2);
     await m.advance([...m.peers.keys()], 4);
