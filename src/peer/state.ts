@@ -17,7 +17,7 @@ import { listPending, seqOfFileName } from '../content/folder';
 import { rawPublicKey } from '../protocol/signing';
 import { isCanonicalIp } from '../util/ip';
 import type { MemberRef } from '../protocol/peer';
-import { MAX_SEQ } from '../constants';
+import { MAX_SEQ, STATE_MAX_AGE_MS } from '../constants';
 
 /** The saved state. */
 export interface SavedState {
@@ -76,11 +76,13 @@ export class StateFile {
     } catch {
       // no state yet, or unreadable: a fresh start
     }
+    // A crash before the first save: the newest chunk file tells where our numbering was, if
+    // it is recent (an old folder, or one of another overlay, must not move the numbering).
     const files = await listPending(this.dir);
     const newest = files.length ? seqOfFileName(files[files.length - 1])! : -1;
     if (newest > (out.lastPush?.seq ?? -1)) {
-      const mtime = (await fs.stat(path.join(this.dir, files[files.length - 1]))).mtimeMs;
-      out.lastPush = { seq: newest, ms: mtime };
+      const mtime = await fs.stat(path.join(this.dir, files[files.length - 1])).then((st) => st.mtimeMs, () => 0);
+      if (Date.now() - mtime < STATE_MAX_AGE_MS) out.lastPush = { seq: newest, ms: mtime };
     }
     return out;
   }

@@ -34,6 +34,8 @@ export class Ledger {
   lost = 0;
   /** Chunk sends skipped because a child's queue was full (it repairs them by FETCH). */
   sendsSkipped = 0;
+  /** Chunk files of an earlier run removed from the folder at the start of this one. */
+  sweptEarlier = 0;
   /** Failed chunk writes (the chunk was still kept in memory and relayed). */
   diskErrors = 0;
   /** Message of the last failed write. */

@@ -11,13 +11,18 @@
  * sequences. A chunk that fails a check is `rejected` (never written, fetched again); a failed
  * disk write is a `diskError` while the chunk is kept and relayed; a worker that died twice is a
  * `workerError` (the chunk is missing, the repair scan fetches it again). None of these is a
- * loss of the peer.
+ * loss of the peer. Once the run's first sequence is known, chunk files an earlier run left in
+ * the folder are removed (`sweptEarlier`), but the few just before it that are recent (what our
+ * own player had not shown yet when the process restarted): a folder from another overlay, or
+ * from long ago, is never played nor taken for this run's chunks.
  */
 import { EventEmitter } from 'node:events';
+import { rmSync, statSync } from 'node:fs';
+import path from 'node:path';
 import type { ChunkPool } from './pool';
 import type { Ledger } from './stats';
-import { chunkFileName } from '../content/folder';
-import { BUFFER_CHUNKS } from '../constants';
+import { chunkFileName, listSeqs } from '../content/folder';
+import { BUFFER_CHUNKS, STATE_MAX_AGE_MS } from '../constants';
 
 /** A verified chunk held in memory. */
 export interface StoredChunk {
@@ -154,7 +159,31 @@ export class ChunkStore extends EventEmitter {
     if (this.firstSeq === null) {
       this.firstSeq = seq;
       this.maxSeq = Math.max(this.maxSeq, seq - 1);
+      void this.sweepEarlier(seq);
     }
+  }
+
+  /**
+   * Removes the chunk files of an earlier run: all but the recent ones just before `first`. The
+   * check and the removal of each file are synchronous, so no chunk of ours is claimed between.
+   */
+  private async sweepEarlier(first: number): Promise<void> {
+    let removed = 0;
+    const now = Date.now(); // file times are the wall clock's
+    for (const seq of await listSeqs(this.opts.dir)) {
+      if (this.ring.has(seq) || this.inFlight.has(seq)) continue;
+      const file = path.join(this.opts.dir, chunkFileName(seq));
+      try {
+        const recent = seq < first && seq >= first - this.capacity && now - statSync(file).mtimeMs < STATE_MAX_AGE_MS;
+        if (!recent) {
+          rmSync(file, { force: true });
+          removed++;
+        }
+      } catch {
+        // gone meanwhile (the player deleted it), or not ours to remove: left as it is
+      }
+    }
+    this.opts.stats.sweptEarlier += removed;
   }
 
   /** Takes `seq` in hand unless it is before our join point or already here. */
@@ -198,7 +227,12 @@ export class ChunkStore extends EventEmitter {
   private keep(chunk: StoredChunk): void {
     this.ring.set(chunk.seq, chunk);
     this.opts.stats.chunksStored++;
-    if (this.firstSeq === null) this.firstSeq = chunk.seq;
+    if (this.firstSeq === null) {
+      this.firstSeq = chunk.seq;
+      void this.sweepEarlier(chunk.seq);
+    }
+    // A chunk already on its way when we learnt our join point: it is this run's first.
+    if (chunk.seq < this.firstSeq) this.firstSeq = chunk.seq;
     if (chunk.seq > this.maxSeq) this.maxSeq = chunk.seq;
     while (this.ring.size > this.capacity) {
       let min = Infinity;

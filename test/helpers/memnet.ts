@@ -101,12 +101,16 @@ export class Memnet {
       m.files.push(b);
       await fs.writeFile(path.join(content, `c_${String(i).padStart(5, '0')}.mkv`), b);
     }
-    m.server = new StreamServer({
-      host: SERVER_IP, port: 6060, dataPort: 9091, channels: 1, maxClients: opts.maxClients ?? 1,
-      periodS: opts.periodS ?? 0.2, content: [content], log: silentLogger(), transport: m.net,
-    });
+    m.server = new StreamServer(m.serverOptions());
     await m.server.start();
     return m;
+  }
+
+  private serverOptions(): ConstructorParameters<typeof StreamServer>[0] {
+    return {
+      host: SERVER_IP, port: 6060, dataPort: 9091, channels: 1, maxClients: this.opts.maxClients ?? 1,
+      periodS: this.opts.periodS ?? 0.2, content: [path.join(this.tmp, 'content')], log: silentLogger(), transport: this.net,
+    };
   }
 
   /** @brief IP of peer k. */
@@ -193,6 +197,19 @@ export class Memnet {
   async contentIndex(k: number, seq: number): Promise<number> {
     const bytes = await fs.readFile(path.join(this.dir(k), `${String(seq).padStart(8, '0')}.mkv`));
     return this.files.findIndex((f) => f.equals(bytes));
+  }
+
+  /** @brief Peer k leaves gracefully (12C, BYE), as on SIGTERM; its folder stays. */
+  async leave(k: number): Promise<void> {
+    await this.peers.get(k)?.stop();
+    this.peers.delete(k);
+  }
+
+  /** @brief The server stops and a new one starts: it forgets every client and plays from its first file. */
+  async restartServer(): Promise<void> {
+    await this.server?.close();
+    this.server = new StreamServer({ ...this.serverOptions() });
+    await this.server.start();
   }
 
   /** @brief Stops every peer (abruptly), the server and the pool; removes every folder. */
