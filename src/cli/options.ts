@@ -79,14 +79,16 @@ export function overlayKeyOption(v: string): Buffer {
 }
 
 /**
- * @brief Resolves the server's host name once (pushes are accepted from that address only).
+ * @brief Resolves the server's host name once: the peer then speaks to that address and takes
+ * pushes from it only (a name that later resolves elsewhere changes nothing in a running peer).
  * @param host A host name or an IP literal.
+ * @param like Our own IP: the server's address is looked up in its family (IPv4 for an IPv4 peer).
  * @return The canonical IP.
  */
-export async function resolveServer(host: string): Promise<string> {
+export async function resolveServer(host: string, like: string): Promise<string> {
   if (net.isIP(host)) return canonicalIp(host);
   try {
-    return canonicalIp((await dns.lookup(host)).address);
+    return canonicalIp((await dns.lookup(host, { family: net.isIP(like) === 6 ? 6 : 4 })).address);
   } catch (err) {
     throw relayError('BAD_OPTION', `--server ${host} does not resolve: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }

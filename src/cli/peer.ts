@@ -103,7 +103,7 @@ async function runPeer(flags: PeerFlags): Promise<void> {
   const systemdFd = process.env.LISTEN_FDS === '1' && process.env.LISTEN_PID === String(process.pid) ? 3 : undefined;
   if (!flags.held && flags.holder && systemdFd === undefined) {
     const slots = flags.slots ?? (await askSlots());
-    const serverIp = await resolveServer(flags.server.host);
+    const serverIp = await resolveServer(flags.server.host, flags.ip);
     const args = [...process.argv.slice(2).filter((a) => a !== '--held'), '--held', '--server-ip', serverIp];
     if (flags.slots === undefined) args.push('--slots', String(slots));
     const code = await runHolder({ ip: flags.ip, port: flags.dataPort, serverIp, script: process.argv[1], args, execArgv: process.execArgv,
@@ -125,11 +125,11 @@ async function runOverlay(flags: PeerFlags, systemdFd: number | undefined): Prom
   const tui = flags.tui && !!process.stdin.isTTY && !!process.stdout.isTTY;
   const logFile = tui ? `${dir}.log` : undefined;
   const log = createLogger(`peer ${flags.ip}`, undefined, logFile);
-  const serverIp = flags.serverIp ?? (await resolveServer(flags.server.host));
+  const serverIp = flags.serverIp ?? (await resolveServer(flags.server.host, flags.ip));
   const now = Date.now;
   const pushes = flags.held ? heldPushPort() : listeningPushPort(tcpTransport, flags.ip, flags.dataPort, now, systemdFd);
   const peer = new Peer({
-    ip: flags.ip, serverHost: flags.server.host, serverPort: flags.server.port, serverIp, channel: flags.channel,
+    ip: flags.ip, serverHost: serverIp, serverPort: flags.server.port, serverIp, channel: flags.channel,
     slots, dir, p2pPort: flags.p2pPort, httpPort: flags.httpPort, dataPort: flags.dataPort, stripes: flags.stripes,
     log, pushes, key: flags.overlayKey, holderPid: flags.held ? process.ppid : undefined,
   });

@@ -67,7 +67,7 @@ async function runSwarm(flags: SwarmFlags): Promise<void> {
   if (!ipv4Plus(flags.firstIp, flags.count - 1)) throw relayError('BAD_OPTION', `--first-ip must be an IPv4 address with room for ${flags.count} peers, got '${flags.firstIp}'`);
   const pool = createChunkPool(2);
   const log = createLogger(`swarm ${flags.firstIp}+${flags.count}`);
-  const serverIp = await resolveServer(flags.server.host);
+  const serverIp = await resolveServer(flags.server.host, flags.firstIp);
   const running: { peer: Peer; http: http.Server }[] = [];
   let stopping = false;
   const stop = async (): Promise<void> => {
@@ -82,7 +82,7 @@ async function runSwarm(flags: SwarmFlags): Promise<void> {
   for (let i = 0; i < flags.count && !stopping; i++) {
     const ip = ipv4Plus(flags.firstIp, i)!;
     const peer = new Peer({
-      ip, serverHost: flags.server.host, serverPort: flags.server.port, serverIp, channel: flags.channel,
+      ip, serverHost: serverIp, serverPort: flags.server.port, serverIp, channel: flags.channel,
       slots: flags.slots, dir: path.resolve(flags.dir, ip), p2pPort: flags.p2pPort, httpPort: flags.httpPort,
       dataPort: flags.dataPort, log: log.child({ peer: ip }), pool,
     });
