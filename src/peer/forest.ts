@@ -3,7 +3,8 @@
  * @brief The placement of the overlay, kept incrementally: who feeds whom in every stripe.
  *
  * How it works (SplitStream-style forest, held by the coordinator, the root of every stripe; the
- * trees and their indexes are in stripeTrees.ts, the operations and the policy here):
+ * trees and their indexes are in stripeTrees.ts, where a node goes in placement.ts, the
+ * operations here):
  * - Chunk `seq` travels in stripe `seq mod K`. Each member has one home stripe (the one with
  *   the fewest home members at its join), where it is placed shallow so it can forward.
  * - Balance (c): a member holds at most `target` edges (child, stripe), never more than its slots
@@ -19,11 +20,12 @@
  * Work per change: O(moved edges x depth x log N); only `rebalance` scans all members, once a period.
  */
 import { MAX_SLOTS } from '../constants';
-import { StripeTrees, FNode, EdgeChange, ForestOptions } from './stripeTrees';
+import { FNode, EdgeChange, ForestOptions } from './stripeTrees';
+import { Placement } from './placement';
 export type { EdgeChange, ForestOptions } from './stripeTrees';
 
 /** The forest of K stripe trees: the operations that change it, and the placement policy. */
-export class Forest extends StripeTrees {
+export class Forest extends Placement {
   /** Home members per stripe (a joiner's home is the stripe with the fewest). */
   private readonly homeCount = new Array<number>(this.stripes).fill(0);
 
@@ -200,71 +202,6 @@ export class Forest extends StripeTrees {
   }
 
   /**
-   * Places `c` (and its subtree) in stripe t. A home member of t (interior) goes under the root
-   * or another home member with a spare edge, or takes the place of the shallowest guest (a
-   * member of another home) that such a node feeds, whichever is shallower: the guest goes under
-   * c, with the guest's own children while c has room (edges a guest lent to t come back), or,
-   * when c has no room, under the best spare edge. Only when neither exists does c borrow any
-   * spare edge. A guest of t takes the best spare edge, home members of t first; when there is
-   * none and it has room itself, it takes a guest's place and feeds that guest. Else unplaced.
-   */
-  private place(c: FNode, t: number): boolean {
-    const fits = (p: FNode): boolean => p !== c && !this.inSubtree(p, c, t) && !this.isAvoided(p, c);
-    const cSpare = this.spareOf(c, t) > 0;
-    const guestOk = (g: FNode): boolean => g !== c && fits(g.parent[t]!) && !this.inSubtree(g, c, t) && (!cSpare || !this.isAvoided(c, g));
-    const displace = (g: FNode, host: FNode): true => {
-      const gp = g.parent[t]!;
-      this.unlink(g, t);
-      this.link(c, gp, t);
-      this.link(g, host, t);
-      if (host === c && c.home === t) {
-        for (const k of [...g.kids[t]]) {
-          if (this.spareOf(c, t) <= 0) break;
-          this.unlink(k, t);
-          this.link(k, c, t);
-        }
-      }
-      this.unplaced[t].delete(c);
-      return true;
-    };
-    const attach = (p: FNode): true => {
-      this.link(c, p, t);
-      this.unplaced[t].delete(c);
-      return true;
-    };
-    const hostFor = (g: FNode): FNode | null => (cSpare && !this.isAvoided(c, g) ? c
-      : this.best(this.spare[t], t, false, (q) => q !== c && q !== g && !this.inSubtree(q, g, t) && !this.isAvoided(q, g)
-        && !this.borrowed[t].has(q) && this.depth(q, t) + 1 + g.height[t] <= bound));
-    const bound = this.depthBound();
-    const h = c.height[t];
-    if (c.home === t) {
-      const p = this.best(this.spare[t], t, false, fits, true);
-      const dp = p ? this.depth(p, t) : Infinity;
-      const g = this.best(this.guests[t], t, true, guestOk);
-      if (g && this.depth(g, t) < dp + 1) {
-        const host = hostFor(g);
-        if (host) return displace(g, host);
-      }
-      if (p) return attach(p);
-    }
-    // A guest (or an interior node with nowhere better): the best spare edge within the depth
-    // bound; else the place of a shallower guest, that guest going under c or another spare edge.
-    // A member fed on a borrowed edge lends in that stripe only as a last resort (chains deepen).
-    const any = this.best(this.spare[t], t, false, (q) => fits(q) && !this.borrowed[t].has(q));
-    const da = any ? this.depth(any, t) + 1 + h : Infinity;
-    if (any && da <= bound) return attach(any);
-    const g = this.best(this.guests[t], t, true, guestOk);
-    if (g && this.depth(g, t) + h < da) {
-      const host = hostFor(g);
-      if (host) return displace(g, host);
-    }
-    const last = any ?? this.best(this.spare[t], t, false, fits);
-    if (last) return attach(last);
-    this.unplaced[t].add(c);
-    return false;
-  }
-
-  /**
    * Detaches a node from its parents and children; returns the orphans to place again. Where
    * it was interior (its home stripe), the hole is filled at once by promotion: the deepest
    * home member that feeds only guests takes its place and adopts its interior children (the
@@ -296,28 +233,6 @@ export class Forest extends StripeTrees {
       }
     }
     return orphans;
-  }
-
-  /** Places orphans again, the tallest subtrees first (they get the shallowest places). */
-  private placeOrphans(orphans: [FNode, number][]): void {
-    orphans.sort((a, b) => b[0].height[b[1]] - a[0].height[a[1]]);
-    for (const [o, t] of orphans) if (this.nodes.get(o.id) === o) this.place(o, t);
-  }
-
-  /**
-   * Tries again the (member, stripe) pairs that found no parent (capacity may have come back),
-   * then takes borrowed edges back where home members of the stripe have room again.
-   */
-  private retry(): void {
-    for (let t = 0; t < this.stripes; t++) {
-      for (const n of [...this.unplaced[t]]) if (!n.parent[t]) this.place(n, t);
-      for (const g of [...this.borrowed[t]]) {
-        const p = this.best(this.spare[t], t, false, (q) => !this.inSubtree(q, g, t) && !this.isAvoided(q, g), true);
-        if (!p) break;
-        this.unlink(g, t);
-        this.link(g, p, t);
-      }
-    }
   }
 
   /** Moves one leaf from the most loaded member to the least loaded one with a spare edge. */

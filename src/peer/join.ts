@@ -121,22 +121,35 @@ export class Join {
     for (const s of successors) {
       if (this.stop.signal.aborted) return 'stopped';
       if (s.id === this.opts.self.id) return 'takeover';
-      if (await this.through([s])) return 'member';
+      if (await this.through([s], old.id)) return 'member';
     }
     return this.stop.signal.aborted ? 'stopped' : 'server';
   }
 
-  /** @brief JOIN through these peers (and their redirects) until one answers with an UPDATE. */
-  async through(candidates: (MemberRef | null)[]): Promise<boolean> {
+  /**
+   * @brief JOIN through these peers (and their redirects) until one answers with an UPDATE.
+   * @param candidates Peers to ask, in order.
+   * @param lost A coordinator we know is gone: a candidate that redirects us to it has not seen
+   * the loss yet (its link dies a moment after ours); we ask it again for up to one reply
+   * timeout instead of passing over it (two successors taking over at once).
+   */
+  async through(candidates: (MemberRef | null)[], lost = ''): Promise<boolean> {
     const tried = new Set<string>([this.opts.self.id]);
     for (const first of candidates) {
       let target = first;
+      const until = Date.now() + this.opts.replyTimeoutMs;
       for (let hop = 0; target && hop < MAX_HOPS && !this.stop.signal.aborted; hop++) {
         if (tried.has(target.id)) break;
         tried.add(target.id);
         const answer = await this.ask(target);
         if (!answer) break;
         if (answer.m.type === 'update') return true;
+        if (answer.m.to.id === lost && first && Date.now() < until) {
+          await sleep(Math.max(20, this.opts.replyTimeoutMs / 10), this.stop.signal);
+          tried.delete(target.id);
+          hop--;
+          continue;
+        }
         target = answer.m.to;
         if (target.id === this.opts.self.id) break; // a direct peer defers to us: we found the overlay
         tried.delete(target.id);

@@ -95,7 +95,7 @@ export class Peer {
         store, link, key, period, log, now, previous: null,
         numbered: () => this.save(),
       }),
-      keys: () => (this.roles.role === 'coordinator' ? [key.publicRaw, ...view.keys] : view.keys),
+      keys: () => [key.publicRaw, ...view.keys], // ours too: a restarted source's chunks of its previous run
       saveState: () => this.save(),
     });
     p.join = new Join({

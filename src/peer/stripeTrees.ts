@@ -56,7 +56,7 @@ export interface ForestOptions {
 }
 
 /** Candidates examined per heap query before giving up on the heap (bounds a pathological pop). */
-const SCAN_LIMIT = 256;
+export const SCAN_LIMIT = 256;
 
 /** The K stripe trees and their indexes; the operations that change them are in Forest. */
 export abstract class StripeTrees {

@@ -100,10 +100,9 @@ export class Upstream {
         this.opts.session(old.id)?.send({ type: 'unsubscribe', stripe: s });
         if (!this.stripes.some((x) => x.parent?.id === old.id)) this.opts.watch(old.id, 'parent', false);
       }
-      if (next) {
-        st.detachedMs ||= old ? now : 0;
-        this.subscribe(s);
-      }
+      // A planned move (rebalance, a parent moved away) is no recovery: only a stripe orphaned by
+      // a failure (parentGone) counts its time to the next parent.
+      if (next) this.subscribe(s);
     }
     this.stripes.length = parents.length;
   }
@@ -209,16 +208,25 @@ export class Upstream {
     }
   }
 
+  /**
+   * A parent is slow when the stripe it feeds us trails the stream: the newest chunk we hold of
+   * the other stripes (verified, from other parents) is LAG_CHUNKS chunks of this stripe ahead of
+   * it, or the parent's own heartbeats say it holds that much more than it sent us. The first
+   * sees a throttled link (its heartbeats queue behind its chunks in the same stream); the second
+   * serves a one-stripe overlay. Both must hold for LAG_PERIODS periods.
+   */
   private checkLag(st: StripeState, now: number, periodMs: number): void {
     const parentMax = st.parent ? this.opts.session(st.parent.id)?.remoteMaxSeq ?? -1 : -1;
-    const ahead = st.lastSeq >= 0 && parentMax - st.lastSeq >= LAG_CHUNKS * this.K;
+    const edge = this.K > 1 ? this.opts.store.maxSeq : -1;
+    const behind = Math.max(parentMax, edge) - st.lastSeq;
+    const ahead = st.lastSeq >= 0 && behind >= LAG_CHUNKS * this.K;
     if (!st.parent || !ahead) {
       st.laggingSinceMs = 0;
       return;
     }
     st.laggingSinceMs ||= now;
     if (now - st.laggingSinceMs < LAG_PERIODS * periodMs) return;
-    this.opts.log.warn({ parent: st.parent.id, lastSeq: st.lastSeq, parentMax }, 'parent too slow: asking to be moved');
+    this.opts.log.warn({ parent: st.parent.id, lastSeq: st.lastSeq, parentMax, edge }, 'parent too slow: asking to be moved');
     this.opts.suspect(st.parent.id, SuspectReason.SLOW);
     st.laggingSinceMs = now;
   }

@@ -151,3 +151,25 @@ test('a replica rebuilds the same forest, and a re-root makes a member the root 
   assert.ok(!copy.has('root'));
   check(copy, slotsOf, 'rerooted');
 });
+
+// A member cut from all its children at once (every one reports the edge broken) makes its
+// whole subtrees move; up to 16 members they stay within the depth bound + 2, in larger forests
+// they may go deeper until the avoided edges expire (AVOID_EDGE_MS): a known limit (report §8).
+test('broken edges (avoid) never leave a member unplaced: every child of one member cut from it (a reset), for each member of forests of 5..40', () => {
+  for (const n of [5, 6, 7, 10, 12, 25, 40]) {
+    for (const slots of [2, 3, 4, 6]) {
+      const ids = [...build(n, slots).f.members()].map((m) => m.id);
+      for (const parent of ['root', ...ids]) {
+        const { f, slotsOf } = build(n, slots);
+        let now = n + 10;
+        for (let s = 0; s < f.stripes; s++) {
+          for (const child of f.childrenOf(parent, s)) {
+            f.avoid(parent, child, now++, 60_000);
+            check(f, slotsOf, `n=${n} s=${slots}: ${parent}>${child} cut`, n <= 16 ? 2 : Infinity);
+            assert.notEqual(f.parentOf(child, s), parent, `n=${n} s=${slots}: ${child} still under ${parent} in stripe ${s}`);
+          }
+        }
+      }
+    }
+  }
+});

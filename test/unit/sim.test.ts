@@ -99,7 +99,7 @@ test('parity: one script of joins, leaves and suspicions through the peer\'s coo
   const open = new Set<string>();
   const fakeSession = (id: string, slots: number) => ({ id, state: 'open', remote: { id, p2pPort: 9092, httpPort: 9093, slots }, send: () => true, close: () => open.delete(id) });
   const connections = { get: (id: string) => (open.has(id) ? fakeSession(id, 0) : undefined), dial: () => Promise.reject(new Error('no network')), watch: () => undefined };
-  const t = { publishMinMs: 0, rebalanceMs: 1e9, graceMs: 0, pingTimeoutMs: 1e9, listPollMs: 1e9, slotRetryMs: 1e9 };
+  const t = { publishMinMs: 0, rebalanceMs: 0, graceMs: 0, pingTimeoutMs: 1e9, listPollMs: 1e9, slotRetryMs: 1e9 };
   const coord = new PeerCoordinator({
     self: { id: idOf(0), p2pPort: 9092, httpPort: 9093 }, slots: 2, connections: connections as never, link: {} as never,
     source: { direct: true } as never, log: silentLogger(), now: () => clock, timings: t,
@@ -138,7 +138,7 @@ test('parity: one script of joins, leaves and suspicions through the peer\'s coo
       coord.onSuspect(idOf(child), parent, 1);
       sim.suspect(child, p, clock, alive);
     }
-    if (step % 50 === 0) { coord.tick(clock); sim.rebalance(clock); }
+    if (step % 50 === 0) { coord.tick(clock); sim.rebalance(clock); } // one rebalance each (rebalanceMs 0)
   }
   const peer = coord.membership!.forest;
   const mine = sim.membership.forest;
