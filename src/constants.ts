@@ -180,7 +180,7 @@ export const SILENT_SERVER_PERIODS = 4;
 /** Most pushes waiting in the data port's commit queue (read in parallel, handed on in order). */
 export const MAX_PUSH_CONNECTIONS = 64;
 /** A parent that holds this many chunks of a stripe it has not delivered to us yet is slow. */
-export const LAG_CHUNKS = 3;
+export const LAG_CHUNKS = 2;
 /** ... for this many periods before the child asks to be moved (no flapping on one late chunk). */
 export const LAG_PERIODS = 2;
 /** A member reported for bad data or slowness is kept out of interior positions this long, ms. */
@@ -188,7 +188,7 @@ export const DEMOTE_MS = 60_000;
 /** A chunk failing a source key younger than this is not blamed on its relay (the UPDATE may trail it), ms. */
 export const KEY_SETTLE_MS = 2_000;
 /** An edge a child reported broken is not used again for this long, ms. */
-export const AVOID_EDGE_MS = 30_000;
+export const AVOID_EDGE_MS = 10_000;
 /** The holder restarts a dead overlay process after this, ms (doubled while it keeps dying). */
 export const HOLDER_RESTART_MS = 100;
 /** Longest wait between two restarts of a crash-looping overlay process, ms. */

@@ -43,7 +43,10 @@ export async function buildStatus(p: Parts, roles: Roles, x: ReportExtras): Prom
   const upstream: LinkStatus[] = p.upstream.links().map((l) => ({ addr: `${l.ref.id}:${l.ref.p2pPort}`, bytes: p.connections.get(l.ref.id)?.chunkBytesReceived ?? 0, stripes: l.stripes }));
   if (p.source.direct) upstream.unshift({ addr: x.server, bytes: st.serverBytes, stripes: [] });
   const downstream: LinkStatus[] = p.relay.list().map((c) => ({ addr: addr(c.id), bytes: p.connections.get(c.id)?.chunkBytesSent ?? 0, stripes: c.stripes }));
-  const members: MemberStatus[] = [...known.values()].map((ref) => ({ id: ref.id, ip: ref.id, p2pPort: ref.p2pPort, httpPort: ref.httpPort, slots: m?.members.get(ref.id)?.slots ?? 0 }));
+  const members: MemberStatus[] = [...known.values()].map((ref) => ({
+    id: ref.id, ip: ref.id, p2pPort: ref.p2pPort, httpPort: ref.httpPort, slots: m?.members.get(ref.id)?.slots ?? 0,
+    ...(coordinating && m ? { parents: Array.from({ length: m.stripes }, (_, s) => m.forest.parentOf(ref.id, s)) } : {}),
+  }));
   const coordinator = coordinating ? `${p.self.id}:${p.self.p2pPort}` : p.view.coordinator ? `${p.view.coordinator.id}:${p.view.coordinator.p2pPort}` : null;
   return {
     id: p.self.id, channel: p.channel, direct: p.source.direct, role: roles.role, coordinator,
@@ -59,6 +62,7 @@ export async function buildStatus(p: Parts, roles: Roles, x: ReportExtras): Prom
     diskErrors: st.diskErrors, lastDiskError: st.lastDiskError, reattaches: st.reattaches, lastReattachMs: st.lastReattachMs,
     maxReattachMs: st.maxReattachMs, silenceDetections: st.silenceDetections, workerFailures: st.workerFailures,
     maxDepth: coordinating && m ? m.forest.maxDepth() : null,
+    unplaced: coordinating && m ? m.forest.unplacedCount() : null,
     messages: { rx: st.rx, refused: st.refused, ignored: st.ignored }, members,
   };
 }

@@ -30,6 +30,8 @@ export interface MemberStatus {
   httpPort: number;
   /** How many others may connect to it (restriction 3), when known. */
   slots: number;
+  /** Its parent per stripe as the coordinator placed it ('' unplaced); on the coordinator only. */
+  parents?: string[];
 }
 
 /** What the player child reports (absent without a player). */
@@ -126,6 +128,8 @@ export interface PeerStatus {
   workerFailures: number;
   /** Depth of the deepest stripe tree (the coordinator only; null elsewhere). */
   maxDepth: number | null;
+  /** (member, stripe) pairs the coordinator could not place yet (null: not the coordinator). */
+  unplaced: number | null;
   /** Messages received, refused (sender not allowed) and ignored (late) per type. */
   messages: { rx: PerType; refused: PerType; ignored: PerType };
   /** The members this peer knows. */

@@ -182,9 +182,12 @@ export class Upstream {
 
   /** @brief Retries subscriptions, checks lag, runs the repair scan. */
   tick(now: number, periodMs: number): void {
+    // Every stripe behind at once: our own link is the slow one, no parent is to blame.
+    const behind = this.stripes.map((st) => this.isBehind(st));
+    const selfSlow = this.K > 1 && behind.every((b) => b);
     this.stripes.forEach((st, s) => {
       if (st.parent && st.retryAtMs && now >= st.retryAtMs) this.subscribe(s);
-      this.checkLag(st, now, periodMs);
+      this.checkLag(st, behind[s] && !selfSlow, now, periodMs);
     });
     const store = this.opts.store;
     for (const seq of store.missing()) {
@@ -209,24 +212,27 @@ export class Upstream {
   }
 
   /**
-   * A parent is slow when the stripe it feeds us trails the stream: the newest chunk we hold of
-   * the other stripes (verified, from other parents) is LAG_CHUNKS chunks of this stripe ahead of
-   * it, or the parent's own heartbeats say it holds that much more than it sent us. The first
-   * sees a throttled link (its heartbeats queue behind its chunks in the same stream); the second
-   * serves a one-stripe overlay. Both must hold for LAG_PERIODS periods.
+   * Whether a stripe trails the stream: the newest chunk we hold of the other stripes (verified,
+   * from other parents) is LAG_CHUNKS chunks of this stripe ahead of it, or its parent's own
+   * heartbeats say it holds that much more than it sent us. The first sees a throttled link (its
+   * heartbeats queue behind its chunks in the same stream); the second serves a one-stripe overlay.
    */
-  private checkLag(st: StripeState, now: number, periodMs: number): void {
-    const parentMax = st.parent ? this.opts.session(st.parent.id)?.remoteMaxSeq ?? -1 : -1;
+  private isBehind(st: StripeState): boolean {
+    if (!st.parent || st.lastSeq < 0) return false;
+    const parentMax = this.opts.session(st.parent.id)?.remoteMaxSeq ?? -1;
     const edge = this.K > 1 ? this.opts.store.maxSeq : -1;
-    const behind = Math.max(parentMax, edge) - st.lastSeq;
-    const ahead = st.lastSeq >= 0 && behind >= LAG_CHUNKS * this.K;
-    if (!st.parent || !ahead) {
+    return Math.max(parentMax, edge) - st.lastSeq >= LAG_CHUNKS * this.K;
+  }
+
+  /** A stripe behind for LAG_PERIODS periods: its parent is reported slow (the coordinator moves us). */
+  private checkLag(st: StripeState, behind: boolean, now: number, periodMs: number): void {
+    if (!st.parent || !behind) {
       st.laggingSinceMs = 0;
       return;
     }
     st.laggingSinceMs ||= now;
     if (now - st.laggingSinceMs < LAG_PERIODS * periodMs) return;
-    this.opts.log.warn({ parent: st.parent.id, lastSeq: st.lastSeq, parentMax, edge }, 'parent too slow: asking to be moved');
+    this.opts.log.warn({ parent: st.parent.id, lastSeq: st.lastSeq, newest: this.opts.store.maxSeq }, 'parent too slow: asking to be moved');
     this.opts.suspect(st.parent.id, SuspectReason.SLOW);
     st.laggingSinceMs = now;
   }

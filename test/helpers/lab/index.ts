@@ -10,6 +10,5 @@ export { inject, FAULT_KINDS } from './faults';
 export type { ActiveFault, FaultKind, FaultOptions } from './faults';
 export { Progress, figures, firstDetection, LAG_OUT } from './measure';
 export type { FaultFigures, Outage, Detection } from './measure';
-export { BUGS } from './bugs';
 export { rejoined, folderProblems } from './checks';
 export type { Downtime } from './checks';
