@@ -155,34 +155,51 @@ export function memAvailableMb(): number {
 
 // ---------------------------------------------------------------- socket bytes (ss)
 
+/** How the upload of a run was counted (said in the results). */
+export const SOCKET_RULE = 'ss -tinp bytes_acked per TCP socket of the peers\' pids (largest value seen per socket, '
+  + 'sampled periodically; /status HTTP sockets excluded), all payload bytes: chunks, control, framing';
+
 /**
  * Counts TCP payload bytes each process sent, from the kernel (`ss -tinp`, bytes_acked per
  * socket, the largest value seen per socket, summed per pid). Same measure for relaytv and
  * gossipsub; it includes control traffic and framing. Sockets closed between two samples lose
- * at most one sampling period of bytes.
+ * at most one sampling period of bytes. A socket is keyed by its two addresses (not by its
+ * queue columns, which change from one sample to the next).
  */
 export class SocketBytes {
   private readonly perSocket = new Map<string, { pid: number; acked: number }>();
   private timer: NodeJS.Timeout | null = null;
+  /** False once `ss` failed (not installed, not allowed): callers fall back and say so. */
+  available = true;
 
-  /** @param pids Pids of interest. @param everyMs Period. */
-  constructor(private readonly pids: () => Set<number>, private readonly everyMs = 1000) {}
+  /**
+   * @param pids Pids of interest.
+   * @param everyMs Period.
+   * @param skipLocalPorts Local ports whose sockets are not the peers' traffic (their /status
+   *   endpoint, which the benchmark itself reads).
+   */
+  constructor(private readonly pids: () => Set<number>, private readonly everyMs = 1000,
+    private readonly skipLocalPorts: ReadonlySet<number> = new Set()) {}
 
   start(): void {
     this.sample();
     this.timer = setInterval(() => this.sample(), this.everyMs);
   }
 
+  /** @brief Stops sampling after one last sample (nothing when it was not running). */
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    if (!this.timer) return;
+    clearInterval(this.timer);
+    this.timer = null;
     this.sample();
   }
 
+  /** @brief Takes one sample of every TCP socket now. */
   sample(): void {
     let out = '';
     try {
-      out = execFileSync('ss', ['-tinpH'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-    } catch { return; }
+      out = execFileSync('ss', ['-tinpH'], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    } catch { this.available = false; return; }
     const want = this.pids();
     const lines = out.split('\n');
     for (let i = 0; i < lines.length; i++) {
@@ -192,7 +209,9 @@ export class SocketBytes {
       const pid = Number(/pid=(\d+)/.exec(head)?.[1] ?? -1);
       if (!want.has(pid)) continue;
       const cols = head.trim().split(/\s+/);
-      const key = cols.slice(0, 5).join(' ');
+      const local = cols[3] ?? '';
+      if (this.skipLocalPorts.has(Number(local.slice(local.lastIndexOf(':') + 1)))) continue;
+      const key = `${local} ${cols[4]}`;
       const acked = Number(/bytes_acked:(\d+)/.exec(info)?.[1] ?? 0);
       const prev = this.perSocket.get(key);
       if (!prev || acked > prev.acked) this.perSocket.set(key, { pid, acked });
@@ -205,6 +224,75 @@ export class SocketBytes {
     for (const { pid, acked } of this.perSocket.values()) m.set(pid, (m.get(pid) ?? 0) + acked);
     return m;
   }
+
+  /** @brief Samples now and returns the counter of every socket (a window's start mark). */
+  mark(): Map<string, number> {
+    this.sample();
+    return new Map([...this.perSocket].map(([k, v]) => [k, v.acked]));
+  }
+
+  /** @brief Bytes sent since `mark` (as of the last sample), summed over every socket. */
+  sentSince(mark: Map<string, number>): number {
+    let sum = 0;
+    for (const [k, v] of this.perSocket) sum += Math.max(0, v.acked - (mark.get(k) ?? 0));
+    return sum;
+  }
+}
+
+/**
+ * @brief Bytes a process handed to write syscalls of any kind (sockets, files, pipes:
+ * /proc/<pid>/io `wchar`), 0 once it is gone: the fallback upload counter when `ss` is missing.
+ */
+export function procWchar(pid: number): number {
+  try {
+    return Number(/wchar:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? 0);
+  } catch { return 0; }
+}
+
+/**
+ * @brief Chunk bytes the receivers stored between `fromMs` and `toMs` (file mtimes): every file
+ * but the origin's own copy of its sequence (the source's, or the publisher's), whose bytes came
+ * from the server, not from the overlay.
+ * @param folders Receiver -> its folder scan. @param originOf seq -> the receiver holding the origin copy.
+ */
+export function deliveredBetween(folders: Map<number, Map<number, FileInfo>>, originOf: (seq: number) => number | undefined,
+  fromMs: number, toMs: number): number {
+  let sum = 0;
+  for (const [k, files] of folders) {
+    for (const [seq, f] of files) if (originOf(seq) !== k && f.mtimeMs >= fromMs && f.mtimeMs <= toMs) sum += f.size;
+  }
+  return sum;
+}
+
+// ---------------------------------------------------------------- seeded draws
+
+/** @brief A seeded uniform [0, 1) generator (mulberry32): the same seed, the same draws. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * @brief Runs `fn` over `items` with at most `limit` in flight (reading /status of hundreds of
+ * peers at once would load the very event loops being measured).
+ */
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (x: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let i = 0;
+  const worker = async (): Promise<void> => {
+    while (i < items.length) {
+      const j = i++;
+      out[j] = await fn(items[j]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
 // ---------------------------------------------------------------- chunk folders

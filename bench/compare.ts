@@ -4,8 +4,9 @@
  * disseminated by js-libp2p gossipsub (one process per node, bench/gossip-node.mjs) and by
  * relaytv (Testnet). In both, ~10 % of the receivers are SIGKILLed mid-run.
  *
- * Same measures for both: uploadPerDelivered = TCP bytes the nodes sent (kernel counters via
- * ss, bytes_acked, all traffic incl. control) / chunk bytes delivered to receivers' disks;
+ * Same measures for both: uploadPerDelivered = TCP bytes the nodes sent from the start of the
+ * publication (t0) to the end (kernel counters via ss, bytes_acked, all traffic incl. control;
+ * common.ts SocketBytes, as in scale) / chunk bytes the receivers stored over the same interval;
  * jain over the receivers' socket bytes (alive the whole run); latency = receiver file mtime -
  * origin file mtime (relaytv: the source's file; gossipsub: the publisher's file); lost =
  * chunks published after a surviving receiver's first one that it never stored; CPU/RSS from
@@ -16,7 +17,7 @@ import { spawn, ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, ProcSampler, SocketBytes, scanFolder, FileInfo, jain, percentile, sleep, r, writeResult, printTable, machineCpu } from './common';
+import { ROOT, ProcSampler, SocketBytes, scanFolder, FileInfo, jain, percentile, sleep, r, writeResult, printTable, machineCpu, deliveredBetween, SOCKET_RULE } from './common';
 import { runOverlay, RunCtx } from './overlay';
 import { groupedBars, cdfChart } from './plot';
 
@@ -54,6 +55,7 @@ async function runGossip(n: number, periodS: number, count: number, killFrac: nu
     sampler.start();
     sock.start();
     const cpu0 = machineCpu().snap;
+    const mark = sock.mark();
     const t0 = Date.now();
     nodes[0].child.send({ cmd: 'start', count, periodMs: periodS * 1000 });
     const killed: number[] = [];
@@ -69,6 +71,7 @@ async function runGossip(n: number, periodS: number, count: number, killFrac: nu
     const machineCpuPct = machineCpu(cpu0).pct;
     sampler.stop();
     sock.stop();
+    const tEnd = Date.now();
     const folders = new Map<number, Map<number, FileInfo>>();
     for (const x of nodes) folders.set(x.i, await scanFolder(x.dir));
     const pub = folders.get(0)!;
@@ -91,7 +94,8 @@ async function runGossip(n: number, periodS: number, count: number, killFrac: nu
       if (!files.size) lost += pub.size;
     }
     const by = sock.byPid();
-    const upAll = nodes.reduce((a, x) => a + (by.get(x.child.pid!) ?? 0), 0);
+    const upAll = sock.sentSince(mark);
+    const windowDelivered = deliveredBetween(folders, () => 0, t0, tEnd);
     const recv = survivors.map((i) => by.get(nodes[i].child.pid!) ?? 0);
     const cpu = survivors.map((i) => sampler.cpuPct(nodes[i].child.pid!)).filter(Number.isFinite);
     const rss = survivors.map((i) => sampler.rssMb(nodes[i].child.pid!)).filter(Number.isFinite);
@@ -99,8 +103,9 @@ async function runGossip(n: number, periodS: number, count: number, killFrac: nu
     return {
       system: 'gossipsub', nodes: n, periodS, published: pub.size, killed: killed.length, survivors: survivors.length,
       lost,
-      uploadPerDelivered: r(upAll / Math.max(1, delivered), 3),
-      socketBytesSent: upAll, bytesDelivered: delivered,
+      uploadPerDelivered: sock.available ? r(upAll / Math.max(1, windowDelivered), 4) : null,
+      uploadCountedBy: sock.available ? SOCKET_RULE : 'ss failed: not counted',
+      socketBytesSent: upAll, bytesDelivered: windowDelivered, bytesDeliveredWholeRun: delivered,
       publisherUploadBytes: by.get(nodes[0].child.pid!) ?? 0,
       jain: r(jain(recv), 4),
       latencyP50Ms: r(percentile(lat, 50), 1), latencyP99Ms: r(percentile(lat, 99), 1), latencyMaxMs: r(Math.max(...lat), 1),
@@ -135,12 +140,12 @@ export async function runCompare(a: { period?: number; duration?: number; peers?
       for (const k of cands) await ctx.kill(k, 'compare 10%');
     },
   });
-  const f = rt.figures as Record<string, number | null>;
+  const f = rt.figures as Record<string, number | string | null>;
   const relaytv = {
     system: 'relaytv', nodes: n, periodS, killed: killN, lost: f.lost, roundsMissed: f.roundsMissed,
-    uploadPerDelivered: f.uploadPerDeliveredSocket, uploadPerDeliveredAppData: f.duplicateRatio,
-    socketBytesSent: f.socketBytesSent, bytesDelivered: f.bytesDelivered,
-    jain: f.jainSocketRelays, jainAppBytesRelays: f.jainRelaysOnly,
+    uploadPerDelivered: f.uploadPerDelivered, uploadCountedBy: f.uploadCountedBy, uploadPerDeliveredAppData: f.duplicateRatio,
+    socketBytesSent: f.socketBytesSent, bytesDelivered: f.socketWindowBytesDelivered,
+    jain: f.jainSocketRelays, jainAppBytesRelays: f.jain,
     latencyP50Ms: f.latencyFromSourceP50Ms, latencyP99Ms: f.latencyFromSourceP99Ms,
     latencyServerToDiskP50Ms: f.latencyP50Ms, latencyServerToDiskP99Ms: f.latencyP99Ms,
     cpuPctPerPeer: f.cpuPctPerPeer, rssMbPerPeer: f.rssMbPerPeer, sourceCpuPct: f.sourceCpuPct, machineCpuPct: f.machineCpuPct,

@@ -8,6 +8,13 @@
  * Measured: event-loop delay (perf_hooks.monitorEventLoopDelay, 1 ms resolution) p50/p99/max,
  * the lateness of a 200 ms heartbeat timer (the peer's failure detector), relay throughput.
  * Two loads: a burst (as fast as possible, 8 chunks in flight) and a fixed high rate.
+ *
+ * Also the cost of one chunk's cryptography on this machine (main thread, medians of many
+ * single operations, KeyObjects made once as the worker caches them): signUs, an Ed25519
+ * signature over the bytes the source signs (src/protocol/signing.ts signedBytes: tag,
+ * channel, seq, origin time, SHA-256); verifyUs, its check; sha256Us, SHA-256 of a 2 MB chunk
+ * (sha256SampleUs: of the median-sized sample chunk). Signing a chunk = sha256 + sign; checking one
+ * at a relay = sha256 + verify.
  */
 import { spawn, ChildProcess } from 'node:child_process';
 import net from 'node:net';
@@ -15,7 +22,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promises as fs, readdirSync, readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, createHash, sign, verify, randomBytes } from 'node:crypto';
+import { signedBytes } from '../src/protocol/signing';
 import { ROOT, writeResult, printTable, r, percentile } from './common';
 import { groupedBars } from './plot';
 
@@ -89,11 +97,50 @@ async function once(mode: Mode, chunks: Buffer[], n: number, sockets: net.Socket
   };
 }
 
+/** Operations timed per crypto figure (sign/verify are ~50 us: thousands take well under a second). */
+const CRYPTO_OPS = { sign: 3000, verify: 3000, sha256: 200 };
+
+/** @brief Median microseconds of `n` single calls of `fn` (after a few warm-up calls). */
+function medianUs(n: number, fn: () => unknown): number {
+  for (let i = 0; i < 10; i++) fn();
+  const us: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = process.hrtime.bigint();
+    fn();
+    us.push(Number(process.hrtime.bigint() - t) / 1000);
+  }
+  return percentile(us, 50);
+}
+
+/** @brief signUs / verifyUs / sha256Us (see the file header). @param sample A sample chunk. */
+export function cryptoCosts(sample: Buffer): Record<string, number | null | string> {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const big = randomBytes(2 * 1024 * 1024);
+  const hash = createHash('sha256').update(big).digest();
+  let seq = 0;
+  const msg = () => signedBytes(0, seq++, Date.now(), hash);
+  const sig = sign(null, msg(), privateKey);
+  const fixed = signedBytes(0, seq - 1, 0, hash);
+  const fixedSig = sign(null, fixed, privateKey);
+  if (!verify(null, fixed, publicKey, fixedSig) || sig.length !== 64) throw new Error('Ed25519 self-check failed');
+  return {
+    signUs: r(medianUs(CRYPTO_OPS.sign, () => sign(null, msg(), privateKey)), 1),
+    verifyUs: r(medianUs(CRYPTO_OPS.verify, () => verify(null, fixed, publicKey, fixedSig)), 1),
+    sha256Us: r(medianUs(CRYPTO_OPS.sha256, () => createHash('sha256').update(big).digest()), 1),
+    sha256SampleUs: r(medianUs(CRYPTO_OPS.sha256, () => createHash('sha256').update(sample).digest()), 1),
+    sampleChunkBytes: sample.length,
+    signedBytesLength: fixed.length,
+    cryptoNote: `medians of ${CRYPTO_OPS.sign} signs, ${CRYPTO_OPS.verify} verifies, ${CRYPTO_OPS.sha256} SHA-256 of 2 MiB (and of the median-sized sample chunk), main thread, node:crypto`,
+  };
+}
+
 /** @brief The pool scenario. */
 export async function runPool(_a: unknown): Promise<void> {
   const content = path.join(ROOT, 'assets/sample');
   const chunks = readdirSync(content).filter((f) => f.endsWith('.mkv')).sort().map((f) => readFileSync(path.join(content, f)));
   const meanKb = chunks.reduce((a, b) => a + b.length, 0) / chunks.length / 1024;
+  const medianChunk = [...chunks].sort((a, b) => a.length - b.length)[Math.floor(chunks.length / 2)];
+  const crypto = cryptoCosts(medianChunk);
   const C = 4;
   const sinks: ChildProcess[] = [];
   const sockets: net.Socket[] = [];
@@ -136,6 +183,7 @@ export async function runPool(_a: unknown): Promise<void> {
   const out = {
     scenario: 'pool', chunkKbMean: r(meanKb, 1), children: C, threads: Math.min(2, os.availableParallelism()), cores: os.availableParallelism(),
     note: 'medians of 3 runs; burst = 1200 chunks, 8 in flight; rate100 = 600 chunks at 100 chunks/s; main = the same workers/chunk.ts function awaited on the master thread',
+    ...crypto,
     results: table,
   };
   writeResult('pool', out);
@@ -146,5 +194,5 @@ export async function runPool(_a: unknown): Promise<void> {
     { label: 'pool', values: metrics.map((m) => table['burst/pool'][m]) },
     { label: 'main thread', values: metrics.map((m) => table['burst/main'][m]) },
   ]);
-  printTable('pool summary', { chunkKbMean: out.chunkKbMean, children: C, plot });
+  printTable('pool summary', { chunkKbMean: out.chunkKbMean, children: C, ...crypto, plot });
 }
