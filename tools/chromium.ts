@@ -1,7 +1,7 @@
 /**
  * @file chromium.ts
  * @brief Debian's Chromium, headless, driven by playwright-core: prints the report to PDF
- * (tools/report-pdf.ts) and opens the site in test/system/docs-site.test.ts.
+ * (tools/report-pdf.ts) and opens the site in test/system/docs.test.ts.
  *
  * playwright-core brings no browser (`npx playwright install` downloads one and cannot work
  * offline): it drives the system's Chromium through `executablePath`. The flags keep a headless

@@ -5,7 +5,7 @@
  * Usage: `npm run docs:diagrams` (render, rewrite the SVGs that changed; `npm run docs` does it
  * first) or `node --import tsx tools/diagrams.ts --check` (render in memory, exit 1 naming every
  * SVG that is missing or differs from what its source renders). The SVGs are committed so the
- * report shows its diagrams in a repository browser too; test/system/docs-site.test.ts fails
+ * report shows its diagrams in a repository browser too; test/system/docs.test.ts fails
  * when one is stale.
  *
  * How it works: each source goes through Graphviz `dot -Tsvg`. To make the output depend on the

@@ -31,6 +31,8 @@ export async function printReport(siteDir: string, out: string): Promise<number>
   try {
     const page = await browser.newPage();
     await page.goto(pathToFileURL(index).href, { waitUntil: 'load' });
+    // Doxygen's scripts add images after 'load' (the search box's): wait until each one settled.
+    await page.waitForFunction(() => [...document.images].every((img) => img.complete), undefined, { timeout: 15_000 });
     const broken = await page.evaluate(() => [...document.images]
       .filter((img) => !img.complete || img.naturalWidth === 0)
       .map((img) => img.getAttribute('src')));

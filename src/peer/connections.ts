@@ -195,6 +195,8 @@ export class Connections {
       }
       if (this.registry.get(s.id) === s) {
         this.registry.delete(s.id);
+        // A neighbour lost (silence, a reset, its crash): the first sign of most faults.
+        this.opts.log.info({ peer: s.id, code, watched: s.watched }, 'session closed');
         this.opts.onClose(s, code);
       }
     });

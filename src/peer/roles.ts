@@ -111,6 +111,8 @@ export class Roles {
   linkClosed(id: string, code: string): void {
     const p = this.p;
     this.gone(id);
+    // Asked again first after silence only (a cut link is not a dead coordinator; a closed one
+    // is: its process crashed or it dropped us, and the successors know the view).
     if (this.role === 'member' && p.view.coordinator?.id === id) void this.coordinatorLost(code === 'PEER_TIMEOUT');
   }
 
@@ -163,13 +165,14 @@ export class Roles {
     void this.p.join.through([to]).then((ok) => { if (!ok && this.role === 'joining') void this.runJoin(); });
   }
 
-  private async coordinatorLost(silent: boolean): Promise<void> {
+  /** The coordinator is gone from our side: rejoin (`askOld`: the old one first), or take over. */
+  private async coordinatorLost(askOld: boolean): Promise<void> {
     const p = this.p;
     const old = p.view.coordinator!;
     const successors = p.view.successors;
     this.role = 'joining';
-    p.log.warn({ old: old.id, silent }, 'coordinator lost: rejoining');
-    const r = await p.join.rejoin(old, successors, silent);
+    p.log.warn({ old: old.id, askOld }, 'coordinator lost: rejoining');
+    const r = await p.join.rejoin(old, successors, askOld);
     if (this.role !== 'joining') return;
     if (r === 'takeover') this.takeover(old.id);
     else if (r === 'server') void this.runJoin();

@@ -14,7 +14,9 @@
  *   SLOW; a parent that is itself behind is not blamed.
  * - `tick`: the repair scan. A sequence is missing when a later chunk of its stripe is stored (or
  *   the stream moved two stripes' worth past it); it is fetched from the stripe's parent, the
- *   coordinator, the other parents, the successors, in turn, FETCH_TRIES times before it is lost.
+ *   coordinator, the other parents, the successors, in turn: every FETCH_RETRY_MS for FETCH_TRIES
+ *   tries, then once a period. It is lost only when the stream has moved BUFFER_CHUNKS past it
+ *   (out of every ring buffer).
  */
 import type { ChunkStore } from './store';
 import type { Ledger } from './stats';
@@ -22,7 +24,7 @@ import type { Logger } from '../log';
 import type { Session } from './session';
 import { nextInStripe } from './stripes';
 import { MemberRef, RefuseReason, SuspectReason } from '../protocol/peer';
-import { FETCH_RETRY_MS, FETCH_TRIES, LAG_CHUNKS, LAG_PERIODS, SUBSCRIBE_RETRY_MS } from '../constants';
+import { BUFFER_CHUNKS, FETCH_RETRY_MS, FETCH_TRIES, LAG_CHUNKS, LAG_PERIODS, SUBSCRIBE_RETRY_MS } from '../constants';
 
 /** A former parent, whose late chunks are still taken for a moment. */
 interface FormerParent {
@@ -196,15 +198,17 @@ export class Upstream {
       if (!overdue) continue;
       const f = this.fetches.get(seq) ?? { tries: 0, atMs: 0, holder: '' };
       if (now < f.atMs) continue;
-      if (f.tries >= FETCH_TRIES) {
+      // Lost only once it has left every ring buffer (nobody can hold it any more): a holder cut
+      // off or a link throttled for seconds is asked again, once a period, until then.
+      if (store.maxSeq - seq >= BUFFER_CHUNKS) {
         this.fetches.delete(seq);
         store.giveUp(seq);
-        this.opts.log.warn({ seq }, 'chunk lost: no holder had it');
+        this.opts.log.warn({ seq, tries: f.tries }, 'chunk lost: no holder had it');
         continue;
       }
       const holder = this.holderFor(seq, f.tries);
       f.tries++;
-      f.atMs = now + FETCH_RETRY_MS;
+      f.atMs = now + (f.tries < FETCH_TRIES ? FETCH_RETRY_MS : Math.max(FETCH_RETRY_MS, periodMs));
       f.holder = holder?.id ?? '';
       this.fetches.set(seq, f);
       if (holder) void this.opts.dial(holder).then((x) => x.send({ type: 'fetch', seq }), () => { f.atMs = 0; });

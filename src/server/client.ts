@@ -11,6 +11,7 @@ import { relayError } from '../errors';
 import { CONTROL_TIMEOUT_MS } from '../constants';
 import type { Transport } from '../transport/transport';
 import { tcpTransport } from '../transport/tcp';
+import { deadline } from '../util/deadline';
 
 /** Largest reply we buffer (bytes): a `11C` list of hundreds of IPs is far smaller. */
 export const MAX_CONTROL_REPLY_BYTES = 64 * 1024;
@@ -43,10 +44,13 @@ export async function sendControl(opts: SendControlOptions): Promise<Buffer> {
   const payload = encodeRequest(opts.code, opts.channel);
   const timeoutMs = opts.timeoutMs ?? CONTROL_TIMEOUT_MS;
   const fail = (detail: string) => relayError('SERVER_UNREACHABLE', `${opts.host}:${opts.port} ${detail}`);
-  const deadline = AbortSignal.timeout(timeoutMs);
+  const limit = deadline(timeoutMs);
   const sock = await (opts.transport ?? tcpTransport)
-    .dial({ host: opts.host, port: opts.port, localAddress: opts.localAddress, timeoutMs, signal: deadline })
-    .catch((e: NodeJS.ErrnoException) => { throw fail(e.code ?? e.message); });
+    .dial({ host: opts.host, port: opts.port, localAddress: opts.localAddress, timeoutMs, signal: limit.signal })
+    .catch((e: NodeJS.ErrnoException) => {
+      limit.clear();
+      throw fail(e.code ?? e.message);
+    });
   return new Promise<Buffer>((resolve, reject) => {
     const parts: Buffer[] = [];
     let size = 0;
@@ -55,13 +59,14 @@ export async function sendControl(opts: SendControlOptions): Promise<Buffer> {
     const finish = (err: Error | null): void => {
       if (settled) return;
       settled = true;
-      deadline.removeEventListener('abort', onDeadline);
+      limit.clear();
+      limit.signal.removeEventListener('abort', onDeadline);
       sock.destroy();
       if (err) reject(err);
       else resolve(Buffer.concat(parts, size));
     };
     const onDeadline = (): void => finish(fail(`no reply within ${timeoutMs} ms`));
-    deadline.addEventListener('abort', onDeadline, { once: true });
+    limit.signal.addEventListener('abort', onDeadline, { once: true });
     sock.on('data', (d: Buffer) => {
       size += d.length;
       if (size > MAX_CONTROL_REPLY_BYTES) return finish(fail(`reply over ${MAX_CONTROL_REPLY_BYTES} bytes`));

@@ -11,6 +11,7 @@
 import { relayError, type RelayError } from '../errors';
 import type { Transport } from '../transport/transport';
 import { tcpTransport } from '../transport/tcp';
+import { deadline } from '../util/deadline';
 
 /** Options of one push. */
 export interface PushOptions {
@@ -43,13 +44,16 @@ export type PushError = RelayError & { kind: string };
  * @throws RelayError PUSH_FAILED (refused, reset, timed out, aborted); `kind` holds the cause.
  */
 export async function push(opts: PushOptions): Promise<void> {
-  const deadline = AbortSignal.timeout(Math.max(1, Math.ceil(opts.timeoutMs)));
-  const abort = AbortSignal.any([deadline, ...(opts.signal ? [opts.signal] : [])]);
   const why = (): PushError => (opts.signal?.aborted ? failure('aborted', 'server closing') : failure('timeout', `not taken within ${opts.timeoutMs} ms`));
   if (opts.signal?.aborted) throw why();
+  const limit = deadline(opts.timeoutMs, opts.signal);
+  const abort = limit.signal;
   const sock = await (opts.transport ?? tcpTransport)
     .dial({ host: opts.host, port: opts.port, localAddress: opts.localAddress, timeoutMs: opts.timeoutMs, signal: abort })
-    .catch((e: NodeJS.ErrnoException) => { throw abort.aborted ? why() : failure(e.code ?? 'error', e.message); });
+    .catch((e: NodeJS.ErrnoException) => {
+      limit.clear();
+      throw abort.aborted ? why() : failure(e.code ?? 'error', e.message);
+    });
   return new Promise<void>((resolve, reject) => {
     let settled = false;
     const onAbort = (): void => done(why());
@@ -58,6 +62,7 @@ export async function push(opts: PushOptions): Promise<void> {
     function done(err: Error | null): void {
       if (settled) return;
       settled = true;
+      limit.clear();
       abort.removeEventListener('abort', onAbort);
       // After 'finish' this is a graceful close (queued bytes still go out, then FIN).
       sock.destroy();

@@ -4,7 +4,7 @@
  *
  * The project's Doxyfile is read from stdin with OUTPUT_DIRECTORY and WARN_LOGFILE overridden,
  * so a test never writes into docs/. The diagrams are not re-rendered here: the site uses the
- * committed docs/img/*.svg, as on a fresh clone (docs-site.test.ts checks they are current).
+ * committed docs/img/*.svg, as on a fresh clone (docs.test.ts checks they are current).
  */
 import { execSync, spawnSync } from 'node:child_process';
 import path from 'node:path';

@@ -62,7 +62,7 @@ export class Testnet {
   private readonly stoppedServers: Proc[] = [];
 
   private constructor(readonly opts: TestnetOptions, tmp: string) {
-    const base = 20000 + Math.floor(Math.random() * 15000) * 2;
+    const base = 20000 + Math.floor(Math.random() * 3000) * 4; // 20000-31999: below the ephemeral ports
     this.dataPort = base;
     this.p2pPort = base + 1;
     this.httpPort = base + 2;
