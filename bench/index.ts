@@ -123,6 +123,7 @@ import { steady, churn, direct, overlayPlots, OverlayArgs } from './scenarios';
 import { runPool } from './pool';
 import { runCompare } from './compare';
 import { runLab } from './lab';
+import { barChart, groupedBars } from './plot';
 
 /** Parsed command line. */
 interface Args extends OverlayArgs { scenario: string; sizes: number[]; hosts?: number }
@@ -179,6 +180,21 @@ function parseArgs(argv: string[]): Args {
     fragile: o.fragile, sizes: o.sizes, hosts: o.hosts };
 }
 
+/** The scaling pictures: control bytes per member per minute, and latency p50/p99, against N. */
+function scalePlots(rows: Record<string, unknown>[]): string[] {
+  const ok = rows.filter((x) => typeof x.latencyP99Ms === 'number');
+  if (!ok.length) return [];
+  const sizes = ok.map((x) => `${x.size as number} peers`);
+  const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  return [
+    barChart('scale-control.svg', 'control bytes per member per minute against N', sizes,
+      ok.map((x) => num(x.controlBytesPerPeerPerMin) ?? 0), 'bytes / member / min'),
+    groupedBars('scale-latency.svg', 'latency server push -> peer disk against N, ms', sizes,
+      [{ label: 'p50', values: ok.map((x) => num(x.latencyP50Ms)) }, { label: 'p99', values: ok.map((x) => num(x.latencyP99Ms)) },
+        { label: 'ideal (depth x hop)', values: ok.map((x) => num(x.idealLatencyMs)) }]),
+  ];
+}
+
 /** @brief scale: one row per size, written after each (a size that fails is a row with `error`). */
 async function scale(a: Args): Promise<void> {
   const periodS = a.period ?? 2;
@@ -190,7 +206,7 @@ async function scale(a: Args): Promise<void> {
     } catch (err) {
       rows.push({ size: n, error: (err as Error).message });
     }
-    writeResult('scale', { scenario: 'scale', periodS, durationS: a.duration ?? 30, sizes: rows });
+    writeResult('scale', { scenario: 'scale', periodS, durationS: a.duration ?? 30, sizes: rows, plots: scalePlots(rows) });
     await sleep(2000);
   }
   console.log('\n=== scale ===');

@@ -74,6 +74,10 @@ export const PLAYER_LOOKAHEAD = 2;
 export const PLAYER_POLL_MS = 500;
 /** Wait before restarting a dead external player, ms (avoids a hot crash loop). */
 export const PLAYER_RESTART_DELAY_MS = 300;
+/** The peer's player process that lived this long before dying is restarted after PLAYER_RESTART_DELAY_MS again, ms. */
+export const PLAYER_STABLE_MS = 10_000;
+/** Longest wait before the peer restarts its player process (doubled per quick death up to this), ms. */
+export const PLAYER_RESTART_MAX_MS = 30_000;
 /** Restarts in a row without a chunk shown before the player gives up (BACKEND_FAILED). */
 export const PLAYER_MAX_FAILED_RESTARTS = 5;
 /** Time an external player may take to open its control socket, ms. */

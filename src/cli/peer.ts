@@ -140,7 +140,7 @@ async function runOverlay(flags: PeerFlags, systemdFd: number | undefined): Prom
       player: peer.player ?? { played: 0, stalls: 0, skipped: 0, speed: 1, behindS: 0 } };
   });
   const http = await serveReadOnly(flags.ip, flags.httpPort, { '/status': jsonRoute(() => peer.status()), '/metrics': metricsRoute(metrics) });
-  const player = flags.player === 'none' ? null : startPlayer(flags.player, dir, peer, log, logFile);
+  const player = flags.player === 'none' ? null : supervisePlayer(flags.player, dir, peer, log, logFile);
   log.info({ dir, slots, http: `${flags.ip}:${flags.httpPort}`, holderPid: flags.held ? process.ppid : null }, 'peer started');
   if (!flags.held) process.send?.('ready');
   let stopping = false;
@@ -153,7 +153,7 @@ async function runOverlay(flags: PeerFlags, systemdFd: number | undefined): Prom
       process.stdout.write(`relaytv peer ${flags.ip}: leaving the channel (log: ${logFile})\n`);
     }
     log.info({ why }, 'leaving the channel');
-    player?.kill('SIGTERM');
+    player?.stop();
     await peer.stop();
     http.close();
     http.closeAllConnections();
@@ -179,18 +179,45 @@ async function startScreen(peer: Peer, onQuit: () => void): Promise<{ destroy():
 }
 
 /**
- * @brief Starts the player child (the same CLI, `player` subcommand); its figures go to /status.
+ * @brief Runs the player child (the same CLI, `player` subcommand) and restarts it when it dies
+ * on its own (a crash, a kill): after PLAYER_RESTART_DELAY_MS, doubled while it keeps dying
+ * within PLAYER_STABLE_MS of its start, at most PLAYER_RESTART_MAX_MS. Chunks wait in the folder
+ * meanwhile, so nothing is lost. Its figures go to /status.
  * @param mode Player backend. @param dir Chunk folder. @param peer The peer. @param log Logger.
  * @param logFile When set, the child's stderr (its logs) is appended there instead of ours.
+ * @return `stop()`: ends the player for good (SIGTERM, no restart).
  */
-function startPlayer(mode: string, dir: string, peer: Peer, log: Logger, logFile?: string): ChildProcess {
-  const stderr = logFile ? fs.openSync(logFile, 'a') : 'inherit';
-  const child = fork(process.argv[1], ['player', '--dir', dir, '--using', mode], { execArgv: process.execArgv, stdio: ['ignore', 'ignore', stderr, 'ipc'] });
-  if (typeof stderr === 'number') fs.closeSync(stderr);
-  child.on('message', (m: { kind?: string; played?: number; stalls?: number; skipped?: number; speed?: number; behindS?: number }) => {
-    if (m?.kind !== 'player-stats') return;
-    peer.player = { played: m.played ?? 0, stalls: m.stalls ?? 0, skipped: m.skipped ?? 0, speed: m.speed ?? 1, behindS: m.behindS ?? 0 };
-  });
-  child.on('exit', (code, sig) => log.warn({ exitCode: code, sig }, 'player exited'));
-  return child;
+function supervisePlayer(mode: string, dir: string, peer: Peer, log: Logger, logFile?: string): { stop(): void } {
+  let child: ChildProcess | null = null;
+  let stopped = false;
+  let delay = C.PLAYER_RESTART_DELAY_MS;
+  let timer: NodeJS.Timeout | null = null;
+  const start = (): void => {
+    timer = null;
+    const stderr = logFile ? fs.openSync(logFile, 'a') : 'inherit';
+    const startedMs = Date.now();
+    const c = fork(process.argv[1], ['player', '--dir', dir, '--using', mode], { execArgv: process.execArgv, stdio: ['ignore', 'ignore', stderr, 'ipc'] });
+    if (typeof stderr === 'number') fs.closeSync(stderr);
+    child = c;
+    c.on('message', (m: { kind?: string; played?: number; stalls?: number; skipped?: number; speed?: number; behindS?: number }) => {
+      if (m?.kind !== 'player-stats') return;
+      peer.player = { played: m.played ?? 0, stalls: m.stalls ?? 0, skipped: m.skipped ?? 0, speed: m.speed ?? 1, behindS: m.behindS ?? 0 };
+    });
+    c.on('error', (err) => log.error({ code: 'BACKEND_FAILED', err: err.message }, 'player could not be started'));
+    c.on('exit', (code, sig) => {
+      child = null;
+      if (stopped) return;
+      delay = Date.now() - startedMs > C.PLAYER_STABLE_MS ? C.PLAYER_RESTART_DELAY_MS : Math.min(delay * 2, C.PLAYER_RESTART_MAX_MS);
+      log.warn({ code: 'BACKEND_FAILED', exitCode: code, sig, restartInMs: delay }, 'player exited: restarting it');
+      timer = setTimeout(start, delay);
+    });
+  };
+  start();
+  return {
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      child?.kill('SIGTERM');
+    },
+  };
 }

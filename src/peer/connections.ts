@@ -45,6 +45,8 @@ export interface ConnectionTimings {
   helloTimeoutMs: number;
   /** Dial deadline, ms. */
   dialTimeoutMs: number;
+  /** Bytes queued that the remote takes none of for this long: closed (SLOW_RECEIVER), ms. */
+  slowReceiverMs: number;
 }
 
 /** Options of the connections. */
@@ -178,7 +180,7 @@ export class Connections {
     };
     const s = new Session(conn, ip, {
       hello, outbound, dialed, key: this.opts.key, alloc: this.opts.alloc, now,
-      heartbeatMs: timings.heartbeatMs, timeoutMs: timings.heartbeatTimeoutMs, helloTimeoutMs: timings.helloTimeoutMs,
+      heartbeatMs: timings.heartbeatMs, timeoutMs: timings.heartbeatTimeoutMs, helloTimeoutMs: timings.helloTimeoutMs, slowReceiverMs: timings.slowReceiverMs,
       maxSeq: this.opts.maxSeq, direct: this.opts.direct, stats: this.opts.stats,
     });
     this.all.add(s);

@@ -19,7 +19,7 @@ import { decode, encode, peerFrameDecoder, MsgType, PeerMessage, Msg } from '../
 import type { FrameDecoder } from '../protocol/framing';
 import { RelayError } from '../errors';
 import { canonicalIp } from '../util/ip';
-import { SEND_QUEUE_BYTES } from '../constants';
+import { SEND_QUEUE_BYTES, SLOW_RECEIVER_MS } from '../constants';
 import type { Ledger } from './stats';
 
 /** Why a session closed: an error code, or one of the orderly reasons. */
@@ -45,6 +45,11 @@ export interface SessionOptions {
   timeoutMs: number;
   /** Time the handshake may take, ms. */
   helloTimeoutMs: number;
+  /**
+   * Bytes queued to the remote and none of them taken for this long: it stopped reading, the
+   * session is closed (SLOW_RECEIVER) and what it held is freed, ms (default SLOW_RECEIVER_MS).
+   */
+  slowReceiverMs?: number;
   /** Our newest sequence, for heartbeats. */
   maxSeq: () => number;
   /** Whether we hold a direct slot, for heartbeats. */
@@ -79,6 +84,11 @@ export class Session extends EventEmitter {
   readonly outbound: boolean;
   private lastRxMs: number;
   private lastTxMs: number;
+  /** Bytes handed to the stream in all (taken by the remote = this - queuedBytes). */
+  private bytesWritten = 0;
+  /** Bytes the remote had taken at the last tick, and since when it took none with some queued. */
+  private takenAtTick = 0;
+  private stuckSinceMs = 0;
   private readonly openedMs: number;
   private readonly decoder: FrameDecoder;
 
@@ -137,6 +147,7 @@ export class Session extends EventEmitter {
       this.stream.write(p);
       n += p.length;
     }
+    this.bytesWritten += n;
     if (msg.type === 'chunk') this.chunkBytesSent += msg.data.byteLength;
     else {
       this.controlBytesSent += n;
@@ -167,9 +178,20 @@ export class Session extends EventEmitter {
       if (now - this.openedMs > this.opts.helloTimeoutMs) this.close('PEER_TIMEOUT');
       return;
     }
+    if (!stalled && this.stuck(now)) return this.close('SLOW_RECEIVER');
     if (!this.watched) return;
     if (!stalled && now - this.lastRxMs > this.opts.timeoutMs) return this.close('PEER_TIMEOUT');
     if (now - this.lastTxMs >= this.opts.heartbeatMs) this.send({ type: 'heartbeat', maxSeq: this.opts.maxSeq(), direct: this.opts.direct() });
+  }
+
+  /** Bytes wait for the remote and it took none of them for slowReceiverMs. */
+  private stuck(now: number): boolean {
+    const queued = this.queuedBytes;
+    const taken = this.bytesWritten - queued;
+    if (queued === 0 || taken > this.takenAtTick) this.stuckSinceMs = 0;
+    else this.stuckSinceMs ||= now;
+    this.takenAtTick = taken;
+    return this.stuckSinceMs > 0 && now - this.stuckSinceMs > (this.opts.slowReceiverMs ?? SLOW_RECEIVER_MS);
   }
 
   /**

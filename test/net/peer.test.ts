@@ -68,3 +68,32 @@ test('a peer without --slots on a non-terminal stdin fails clearly', () => {
   }
   assert.match(err, /--slots is required/);
 });
+
+test('the player process of a peer, SIGKILLed, is restarted and shows chunks again', { timeout: 90_000 }, async () => {
+  const net = await Testnet.start({ maxClients: 1, periodS: 0.5 });
+  try {
+    await net.addPeer(1, 2, ['--player', 'null']);
+    const players = (): number[] => {
+      try {
+        return execFileSync('pgrep', ['-f', `player --dir ${net.dir(1)} `], { encoding: 'utf8' }).trim().split('\n').map(Number).filter(Boolean);
+      } catch {
+        return [];
+      }
+    };
+    await waitFor(async () => players().length === 1 && ((await net.status(1)).player?.played ?? 0) >= 2, 30_000, 'the player to show 2 chunks');
+    const [first] = players();
+    process.kill(first, 'SIGKILL');
+    await waitFor(() => net.peers.get(1)!.log.some((l) => l.includes('player exited: restarting it')), 10_000, 'the peer to see its player die');
+    await waitFor(() => players().length === 1 && players()[0] !== first, 10_000, 'a new player process');
+    // Chunks stored since the kill waited in the folder; the new player takes them (shows them,
+    // or skips the oldest when far behind: these chunks come every 0.5 s), deleting each.
+    const waiting = (await net.status(1)).pending;
+    assert.ok(waiting.length > 0, 'chunks waited for the new player');
+    await waitFor(async () => {
+      const now = (await net.status(1)).pending;
+      return waiting.every((f) => !now.includes(f));
+    }, 30_000, 'the new player to take the chunks that waited');
+  } finally {
+    await net.stop();
+  }
+});

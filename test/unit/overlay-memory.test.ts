@@ -152,13 +152,17 @@ test('memory: churn of joins and cuts never exceeds a peer\'s slots and loses no
       await slotsKept(m, slots);
       await m.advance([...m.peers.keys()], 3);
     }
-    for (const k of m.peers.keys()) assert.deepEqual(await holes(m, k), [], `peer ${k} lost chunks`);
+    // A chunk missed during the last cut may still be on its way from a ring buffer (repair).
+    for (const k of m.peers.keys()) {
+      await waitFor(async () => (await holes(m, k)).length === 0, 5_000, `peer ${k} to repair`).catch(() => undefined);
+      assert.deepEqual(await holes(m, k), [], `peer ${k} lost chunks`);
+    }
   } finally {
     await m.stop();
   }
 });
 
-test('memory: a member that stops reading is skipped, then dropped (SLOW_RECEIVER); its parent\'s queue stays bounded; it repairs after', { timeout: 60_000 }, async () => {
+test('memory: a member that stops reading is dropped (SLOW_RECEIVER) by whoever queues bytes to it; their queues stay bounded; it repairs after', { timeout: 60_000 }, async () => {
   // 512 KB chunks every 250 ms: the queue fills in a second or two and the ring still holds what it missed.
   const m = await Memnet.start({ chunkBytes: 512 * 1024, chunks: 8, periodS: 0.25 });
   try {
@@ -180,7 +184,6 @@ test('memory: a member that stops reading is skipped, then dropped (SLOW_RECEIVE
     } finally {
       clearInterval(watch);
     }
-    assert.ok(others.some((p) => m.peers.get(p)!.parts.stats.sendsSkipped > 0), 'chunks for it were skipped');
     assert.ok(worst <= SEND_QUEUE_BYTES + 600 * 1024, `a parent queued ${worst} bytes for it`);
     m.net.heal();
     m.unstick(lazy);

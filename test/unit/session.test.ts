@@ -143,11 +143,46 @@ test('backpressure: chunks to a reader that stopped are refused once SEND_QUEUE_
   a.close('LEAVING');
 });
 
+test('a remote that takes none of the bytes queued to it for slowReceiverMs is closed SLOW_RECEIVER, watched or not; one that reads stays', async () => {
+  const net = new MemoryNetwork();
+  await net.listen({ host: '10.0.0.2', port: 1 }, (c) => new Session(c, c.remoteAddress!, opts('10.0.0.2')));
+  const dial = async (): Promise<Session> => {
+    const c = await net.dial({ host: '10.0.0.2', port: 1, localAddress: '10.0.0.1', timeoutMs: 100 });
+    const s = new Session(c, c.remoteAddress!, opts('10.0.0.1', { outbound: true, dialed: '10.0.0.2', slowReceiverMs: 150 }));
+    await waitFor(() => s.state === 'open', 1000, 'open');
+    return s;
+  };
+  const data = Buffer.alloc(64 * 1024);
+  const chunk = (seq: number): Msg<'chunk'> => ({ type: 'chunk', seq, originMs: 0, hash: Buffer.alloc(32), sig: Buffer.alloc(64), data });
+  // Reading: a steady flow of chunks, ticks for several times slowReceiverMs, never closed.
+  const reader = await dial();
+  for (let t = 0; t < 30; t++) {
+    reader.sendChunk(chunk(t));
+    reader.tick(Date.now(), false);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.equal(reader.state, 'open');
+  reader.close('LEAVING');
+  // Stopped reading (not watched: no heartbeats judge it): closed once nothing moved for 150 ms.
+  const stuck = await dial();
+  net.stick('10.0.0.2');
+  for (let i = 0; i < 8; i++) stuck.sendChunk(chunk(i));
+  assert.ok(stuck.queuedBytes > 0);
+  const code = closeCode(stuck);
+  const ticks = setInterval(() => stuck.tick(Date.now(), false), 20);
+  try {
+    assert.equal(await code, 'SLOW_RECEIVER');
+  } finally {
+    clearInterval(ticks);
+    net.heal();
+  }
+});
+
 test('two peers dialing each other at once keep one connection, the one dialed by the lower id', async () => {
   const net = new MemoryNetwork();
   const mk = (id: string, opened: string[]) => new Connections({
     self: { id, p2pPort: 9092, httpPort: 9093, slots: 2, channel: 0 }, transport: net, key: null, now: Date.now, log: silentLogger(), stats: new Ledger(),
-    timings: { heartbeatMs: 50, heartbeatTimeoutMs: 300, helloTimeoutMs: 500, dialTimeoutMs: 300 }, alloc: (n) => Buffer.allocUnsafe(n),
+    timings: { heartbeatMs: 50, heartbeatTimeoutMs: 300, helloTimeoutMs: 500, dialTimeoutMs: 300, slowReceiverMs: 1_000 }, alloc: (n) => Buffer.allocUnsafe(n),
     maxSeq: () => -1, direct: () => false, onOpen: (s) => opened.push(s.id), onMessage: () => undefined, onClose: () => undefined, keep: () => true,
   });
   const openedA: string[] = [];
