@@ -77,7 +77,14 @@ test('--fragile: the direct peer\'s overlay process SIGKILLed three times (its h
       const after = await net.status(direct);
       assert.equal(after.holderPid, holder, 'the same holder kept the data port');
       assert.notEqual(after.pid, before.pid);
-      await advance(net, all, 5, 30_000); // past the chunks still in flight at the kill
+      await advance(net, all, 5, 30_000).catch(async (err: Error) => { // past the chunks still in flight at the kill
+        for (const k of all) {
+          const st = await net.status(k).catch(() => null);
+          console.error(`peer ${k}: ${st ? `role ${st.role} direct ${st.direct} lastSeq ${st.lastSeq} upstream ${st.upstream.map((u) => `${u.addr}/${u.stripes}`).join(' ')}` : 'no status'}`);
+          for (const l of net.peers.get(k)!.log.filter((x) => /warn|error|"level":[45]0/.test(x)).slice(-8)) console.error(`  ${l.slice(0, 300)}`);
+        }
+        throw err;
+      });
       assert.deepEqual(refusals(net), [], `round ${round}: the server saw no refused push`);
       for (const k of survivors) {
         const gone = await lostSoFar(k);
