@@ -264,19 +264,6 @@ export function deliveredBetween(folders: Map<number, Map<number, FileInfo>>, or
   return sum;
 }
 
-// ---------------------------------------------------------------- seeded draws
-
-/** @brief A seeded uniform [0, 1) generator (mulberry32): the same seed, the same draws. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * @brief Runs `fn` over `items` with at most `limit` in flight (reading /status of hundreds of

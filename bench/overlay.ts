@@ -247,26 +247,20 @@ function makeCtx(net: OverlayNet, alive: Set<number>, poller: StatusPoller, even
   const detail = (k: number, why: string, before: PeerStatus | undefined) =>
     ({ why, ip: net.ip(k), role: before?.role, direct: before?.direct, children: before?.downstream.map((d) => d.addr) });
   const live = (k: number) => poller.last.get(k)?.s;
+  /** A whole peer SIGKILLed or SIGSTOPed: it leaves `alive`, the fault and its event are noted. */
+  const signalPeer = async (k: number, why: string, sig: 'SIGKILL' | 'SIGSTOP', kind: 'kill' | 'hang') => {
+    const before = live(k);
+    await net.signal(k, sig);
+    const t = Date.now();
+    alive.delete(k);
+    faults.push({ t, k, ip: net.ip(k), kind, before });
+    events.push({ t, kind, k, detail: detail(k, why, before) });
+    return before;
+  };
   return {
     net, alive, poller, events, faults, slotsOf,
-    async kill(k, why) {
-      const before = live(k);
-      await net.signal(k, 'SIGKILL');
-      const t = Date.now();
-      alive.delete(k);
-      faults.push({ t, k, ip: net.ip(k), kind: 'kill', before });
-      events.push({ t, kind: 'kill', k, detail: detail(k, why, before) });
-      return before;
-    },
-    async hang(k, why) {
-      const before = live(k);
-      await net.signal(k, 'SIGSTOP');
-      const t = Date.now();
-      alive.delete(k);
-      faults.push({ t, k, ip: net.ip(k), kind: 'hang', before });
-      events.push({ t, kind: 'hang', k, detail: detail(k, why, before) });
-      return before;
-    },
+    kill: (k, why) => signalPeer(k, why, 'SIGKILL', 'kill'),
+    hang: (k, why) => signalPeer(k, why, 'SIGSTOP', 'hang'),
     async killOverlay(k, why) {
       if (!net.signalOverlay) return null;
       const before = live(k);

@@ -5,7 +5,8 @@
  * documented in bench/index.ts.
  */
 import { promises as fs } from 'node:fs';
-import { writeResult, printTable, r, seededRandom, sleep } from './common';
+import { writeResult, printTable, r, sleep } from './common';
+import { rng } from '../sim/heap';
 import { runOverlay, RunCtx, OverlayOptions, OverlayRaw } from './overlay';
 import { barChart, cdfChart, timelineChart } from './plot';
 
@@ -45,7 +46,7 @@ export function variant(a: OverlayArgs): string {
 /** @brief The slot options of a run: equal slots, or a seeded draw per peer with fixed stripes. */
 function slotOptions(a: OverlayArgs): Partial<OverlayOptions> {
   if (!a.mixed) return { slots: a.slots };
-  const rand = seededRandom(a.seed);
+  const rand = rng(a.seed);
   return { slotsOf: () => MIXED_SLOTS[Math.floor(rand() * MIXED_SLOTS.length)], peerArgs: ['--stripes', String(MIXED_STRIPES)] };
 }
 

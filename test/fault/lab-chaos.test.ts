@@ -13,6 +13,7 @@ import { Lab, Progress, inject, firstDetection, labUnavailable, rejoined, folder
 import type { ActiveFault, FaultKind, Downtime } from '../helpers/lab';
 import { ServerOrder } from '../helpers/chunks';
 import { sleep, waitFor } from '../helpers/wait';
+import { rng } from '../../sim/heap';
 
 const HOSTS = [1, 2, 3, 4, 5, 6, 7, 8];
 const DURATION_MS = 120_000;
@@ -21,24 +22,12 @@ const MAX_ACTIVE = 2;
 const MAX_DEAD = 2;
 const KINDS: FaultKind[] = [...FAULT_KINDS];
 
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const why = labUnavailable();
 
 test('lab chaos: random kernel faults on random hosts for two minutes, no hole in any survivor',
   { skip: why ? `cannot run the lab: ${why}` : false, timeout: 300_000 }, async (t) => {
     const seed = Number(process.env.LAB_CHAOS_SEED ?? Date.now() % 1_000_000_007);
-    const rand = prng(seed);
+    const rand = rng(seed);
     const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
     t.diagnostic(`seed ${seed} (LAB_CHAOS_SEED=${seed} replays it); faults: ${KINDS.join(', ')}`);
     const lab = await Lab.start({ periodS: 0.5, maxClients: 1 });
