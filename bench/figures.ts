@@ -325,11 +325,18 @@ function balance(a: AnalyzeIn, origins: Origins, inWindow: (seq: number) => bool
   const shareOthers = N > 1 ? ((N - 2) * B) / (N - 1) : NaN;
   const mean = vals.length ? vals.reduce((x, y) => x + y, 0) / vals.length : NaN;
   const slotsPerPeer = Object.fromEntries([...a.slotsOf].map(([k, s]) => [a.net.ip(k), s]));
+  // Capacity: the source feeds one child per stripe; every other peer must get K edges from the
+  // slots of the peers that are not the source (restriction 3 caps each at its slots).
+  const capacityEdges = whole.filter((k) => k !== a.srcK).reduce((n, k) => n + (a.slotsOf.get(k) ?? 0), 0);
+  const neededEdges = Math.max(0, (N - 1) * K - K);
   return {
     sentDelta, figures: {
       slots: mixed ? null : a.opts.slots ?? 2,
       mixed,
       slotsPerPeer,
+      capacityEdges,
+      neededEdges,
+      capacityAllowsAll: capacityEdges >= neededEdges,
       jain: r(jain(vals), 4),
       maxOverMean: r(maxOverMean(vals), 3),
       balanceOver: mixed ? MIXED_BALANCE : EQUAL_BALANCE,

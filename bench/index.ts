@@ -32,7 +32,7 @@
  * --peers N      peers (steady/churn 20, direct 12, compare 20)
  * --slots S      slots of every peer, steady and churn (default 2; stripes are then auto: min(S, 4))
  * --mixed        steady and churn: slots drawn per peer, in start order, from [1,2,2,3,4,6,8] with a
- *                seeded generator (`--seed`, default 1); stripes fixed at 4 (auto would take
+ *                seeded generator (`--seed`, default 1); stripes fixed at 3 (auto would take
  *                the founder's draw); the slots of each peer are in `slotsPerPeer`
  * --fragile      direct only (see above)             --sizes a,b,c  scale only
  * --hosts N      lab only (default 50)
@@ -59,7 +59,9 @@
  * - jain / maxOverMean: Jain's index and max/mean of the chunk bytes (/status bytesSent, restarts
  *   counted) each peer sent over the window, over `balanceOver`: equal slots, every peer alive the
  *   whole window but the direct peer; --mixed, those of them with slots >= stripes. balancePeers,
- *   jainAllPeers (direct peer included), sentPerPeer (ip -> bytes, slots, source).
+ *   jainAllPeers (direct peer included), sentPerPeer (ip -> bytes, slots, source). capacityEdges:
+ *   the slots of the peers at t0 but the source; neededEdges = (N-1)·K - K (every peer but the
+ *   source needs K edges, the source feeds K); capacityAllowsAll = capacityEdges >= neededEdges.
  * - idealSharePerPeer = (N-1)·B/N, B = bytes of the chunks of the window (one stream), N = peers at
  *   t0: the overlay carries (N-1) streams, split evenly over N peers. The direct peer must send
  *   every chunk at least once (B), so idealShareOthers = (N-2)·B/(N-1) is what each balanced peer

@@ -26,8 +26,10 @@ export type { EdgeChange, ForestOptions } from './stripeTrees';
 
 /** The forest of K stripe trees: the operations that change it, and the placement policy. */
 export class Forest extends Placement {
-  /** Home members per stripe (a joiner's home is the stripe with the fewest). */
+  /** Home members per stripe. */
   private readonly homeCount = new Array<number>(this.stripes).fill(0);
+  /** Interior capacity per stripe: the slots of its home members, each capped at K (a joiner's home is the stripe with the least). */
+  private readonly homeSlots = new Array<number>(this.stripes).fill(0);
 
   /**
    * @brief Adds a member and places it in every stripe.
@@ -37,10 +39,10 @@ export class Forest extends Placement {
   add(id: string, slots: number, now: number, home?: number): EdgeChange[] {
     this.now = now;
     if (this.nodes.has(id)) return [];
-    const h = slots <= 0 ? -1 : home ?? this.homeCount.indexOf(Math.min(...this.homeCount));
+    const h = home ?? this.homeFor(slots);
     const n = this.node(id, slots, h, false);
     this.nodes.set(id, n);
-    if (h >= 0) this.homeCount[h]++;
+    this.countHome(n, 1);
     this.hist[Math.min(slots, MAX_SLOTS)]++;
     this.retarget();
     for (const t of this.order(n)) this.place(n, t);
@@ -59,7 +61,7 @@ export class Forest extends Placement {
     if (!n || n.root) return [];
     const orphans = this.detachAll(n);
     this.nodes.delete(id);
-    if (n.home >= 0) this.homeCount[n.home]--;
+    this.countHome(n, -1);
     this.hist[Math.min(n.slots, MAX_SLOTS)]--;
     for (const u of this.unplaced) u.delete(n);
     for (const b of this.borrowed) b.delete(n);
@@ -97,7 +99,7 @@ export class Forest extends Placement {
     this.retarget(); // the others may have to hold more
     // It leaves its places (its interior place is filled by promotion) and comes back as a leaf.
     const orphans = this.detachAll(n);
-    if (n.home >= 0) this.homeCount[n.home]--;
+    this.countHome(n, -1);
     n.homeWhenFree = n.home;
     n.home = -1;
     this.placeOrphans(orphans);
@@ -119,7 +121,7 @@ export class Forest extends Placement {
       n.demotedUntil = 0;
       this.demoted.delete(n);
       n.home = n.homeWhenFree; // interior again when it is next placed there
-      if (n.home >= 0) this.homeCount[n.home]++;
+      this.countHome(n, 1);
       this.retarget();
       this.offerSpare(n);
     }
@@ -140,7 +142,7 @@ export class Forest extends Placement {
     const mine = this.detachAll(n);
     for (const u of this.unplaced) u.delete(n);
     for (const b of this.borrowed) b.delete(n);
-    if (n.home >= 0) this.homeCount[n.home]--;
+    this.countHome(n, -1);
     this.hist[Math.min(n.slots, MAX_SLOTS)]--;
     const old = this.root;
     n.root = true;
@@ -170,8 +172,9 @@ export class Forest extends Placement {
     for (const m of members) {
       if (f.nodes.has(m.id)) continue;
       const home = m.slots > 0 && m.home >= 0 && m.home < f.stripes ? m.home : -1;
-      f.nodes.set(m.id, f.node(m.id, m.slots, home, false));
-      if (home >= 0) f.homeCount[home]++;
+      const n = f.node(m.id, m.slots, home, false);
+      f.nodes.set(m.id, n);
+      f.countHome(n, 1);
       f.hist[Math.min(m.slots, MAX_SLOTS)]++;
     }
     f.retarget();
@@ -193,6 +196,30 @@ export class Forest extends Placement {
     this.now = now;
     this.retry();
     return this.flush();
+  }
+
+  /**
+   * The home of a joiner with `slots`: the stripe with the least interior capacity (then the
+   * fewest home members). None for a member that cannot branch (fewer than 2 slots while there
+   * are 2 stripes or more): as interior it would make its home stripe a chain, so it is a leaf
+   * everywhere and lends its slot to any stripe. With one stripe and one slot each, a chain is
+   * the only tree there is.
+   */
+  private homeFor(slots: number): number {
+    if (slots <= 0 || (slots < 2 && this.stripes > 1)) return -1;
+    let best = 0;
+    for (let t = 1; t < this.stripes; t++) {
+      const d = this.homeSlots[t] - this.homeSlots[best] || this.homeCount[t] - this.homeCount[best];
+      if (d < 0) best = t;
+    }
+    return best;
+  }
+
+  /** Counts `n` in (+1) or out of (-1) its home stripe's members and interior capacity. */
+  private countHome(n: FNode, sign: 1 | -1): void {
+    if (n.home < 0) return;
+    this.homeCount[n.home] += sign;
+    this.homeSlots[n.home] += sign * Math.min(n.slots, this.stripes);
   }
 
   /** Home stripe first (placed as interior), then the others. */

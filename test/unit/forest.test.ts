@@ -99,6 +99,35 @@ test('mixed slots: the target rises so that everyone is fed, slots are never exc
   }
   check(f, slotsOf, 'mixed');
   assert.ok(f.edgeTarget >= 3);
+  // A member that cannot branch is a leaf everywhere (as interior it would chain its stripe), and
+  // the homes of the others spread their slots evenly over the stripes (each counted up to K).
+  const cap = new Array<number>(3).fill(0);
+  for (const m of f.members()) {
+    if (m.slots < 2) assert.equal(m.home, -1, `${m.id}: ${m.slots} slot, home ${m.home}`);
+    else cap[m.home] += Math.min(m.slots, 3);
+  }
+  assert.ok(Math.max(...cap) - Math.min(...cap) <= 3, `interior capacity per stripe ${cap}`);
+});
+
+test('the bench\'s mixed draw (slots 1-8, K = 3, 20 peers): everyone placed, the 1-slot peers are leaves, depth within ceil(log_f N) + 2 (f the mean of min(slots, K))', () => {
+  const list = [1, 2, 2, 3, 4, 6, 8];
+  for (const seed of [1, 2, 3, 4, 5]) {
+    const r = rng(seed);
+    const f = new Forest({ rootId: 'root', rootSlots: 3, stripes: 3, tauMs: 20_000 });
+    const slotsOf = new Map<string, number>();
+    for (let i = 0; i < 19; i++) {
+      const s = list[Math.floor(r() * list.length)];
+      slotsOf.set(`m${i}`, s);
+      f.add(`m${i}`, s, i * 500);
+    }
+    for (let i = 0; i < 60; i++) f.rebalance(10_000 + i * 1000);
+    check(f, slotsOf, `seed ${seed}`, Infinity);
+    for (const m of f.members()) if (m.slots < 2) assert.equal(m.home, -1);
+    // The bench's bound: the fan-out the slots allow is the members' mean of min(slots, K).
+    const fanOut = [...slotsOf.values()].reduce((a, s) => a + Math.min(s, 3), 0) / slotsOf.size;
+    const bound = Math.ceil(Math.log(slotsOf.size + 1) / Math.log(fanOut) - 1e-9) + 2;
+    assert.ok(f.maxDepth() <= bound, `seed ${seed}: depth ${f.maxDepth()} > ${bound} (fan-out ${fanOut.toFixed(2)})`);
+  }
 });
 
 test('members without slots only receive; an avoided edge is not used; a demoted member feeds nobody', () => {
