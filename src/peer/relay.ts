@@ -7,8 +7,8 @@
  * our UPDATE says so (the two travel apart) is held for SUBSCRIBE_HOLD_MS, then refused
  * (NOT_CHILD). The relay keeps one cursor per (child, stripe) and pumps: every buffered chunk of
  * that stripe at or after the cursor goes out in order, then the cursor moves past it; a
- * sequence the store lacks while it holds a later one is skipped (the child repairs it with
- * FETCH). Backpressure: a chunk for a child whose queue is full is skipped too, and a child
+ * sequence the store lacks is waited for (we may be repairing it) until a later chunk of its
+ * stripe is stored or it is lost, then skipped (the child repairs it with FETCH). Backpressure: a chunk for a child whose queue is full is skipped too, and a child
  * whose queue stays full `slowReceiverMs` (SLOW_RECEIVER_MS) is dropped, so a reader that stopped reading cannot
  * grow our memory. Restriction 3: never more than `slots` edges (child, stripe) at once.
  */
@@ -205,6 +205,11 @@ export class Relay {
       const chunk = store.get(seq);
       if (!chunk) {
         if (store.has(seq)) break; // still being checked: wait for it, keep the order
+        // Not here while a chunk of another stripe is: it may still come (our own repair of it, or
+        // a slower path). Wait for it, so our children get it the moment we do, rather than skip
+        // it and leave each child to find the hole a whole stripe cycle later; skip only once a
+        // later chunk of this stripe is here or it is lost.
+        if (store.awaits(seq) && !store.hasLaterInStripe(seq, K)) break;
         cursor = seq + K;
         continue;
       }

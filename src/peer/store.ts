@@ -147,6 +147,20 @@ export class ChunkStore extends EventEmitter {
     return out;
   }
 
+  /**
+   * @brief Whether `seq` may still arrive: at or after our join point, inside the ring's window,
+   * not given up (a hole being repaired, or a chunk still on its way).
+   */
+  awaits(seq: number): boolean {
+    return !this.ring.has(seq) && seq >= (this.firstSeq ?? Infinity) && seq > this.maxSeq - this.capacity && !this.lostSet.has(seq);
+  }
+
+  /** @brief Whether a chunk after `seq` in the same stripe (K stripes) is buffered. */
+  hasLaterInStripe(seq: number, K: number): boolean {
+    for (let s = seq + K; s <= this.maxSeq; s += K) if (this.ring.has(s)) return true;
+    return false;
+  }
+
   /** @brief Gives up on `seq` (counted lost). */
   giveUp(seq: number): void {
     if (this.lostSet.has(seq) || this.ring.has(seq)) return;
