@@ -78,10 +78,14 @@ export function printTable(title: string, rows: Record<string, unknown>): void {
 
 // ---------------------------------------------------------------- /proc sampling
 
-/** CPU ticks and RSS of one process over time. */
-interface ProcTrack { first?: { t: number; ticks: number }; last?: { t: number; ticks: number }; rss: number[] }
+/** CPU ticks, RSS and PSS of one process over time. */
+interface ProcTrack { first?: { t: number; ticks: number }; last?: { t: number; ticks: number }; rss: number[]; pss: number[] }
 
-/** Samples /proc/<pid>/stat (utime+stime) and /proc/<pid>/status (VmRSS) of a set of processes. */
+/**
+ * Samples /proc/<pid>/stat (utime+stime), /proc/<pid>/status (VmRSS) and /proc/<pid>/smaps_rollup
+ * (Pss: the process's own pages plus its share of pages mapped by several, such as the node
+ * binary, which RSS counts in full in every process) of a set of processes.
+ */
 export class ProcSampler {
   readonly tracks = new Map<number, ProcTrack>();
   private timer: NodeJS.Timeout | null = null;
@@ -110,10 +114,12 @@ export class ProcSampler {
         const ticks = Number(f[11]) + Number(f[12]);
         const status = readFileSync(`/proc/${pid}/status`, 'utf8');
         const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-        const tr = this.tracks.get(pid) ?? { rss: [] };
+        const pssKb = Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? NaN);
+        const tr = this.tracks.get(pid) ?? { rss: [], pss: [] };
         tr.first ??= { t, ticks };
         tr.last = { t, ticks };
         tr.rss.push(rssKb / 1024);
+        tr.pss.push(pssKb / 1024);
         this.tracks.set(pid, tr);
       } catch { /* process gone */ }
     }
@@ -130,6 +136,12 @@ export class ProcSampler {
   rssMb(pid: number): number {
     const rs = this.tracks.get(pid)?.rss ?? [];
     return rs.length ? rs.reduce((a, b) => a + b, 0) / rs.length : NaN;
+  }
+
+  /** @brief Mean PSS of `pid` in MB. */
+  pssMb(pid: number): number {
+    const ps = (this.tracks.get(pid)?.pss ?? []).filter(Number.isFinite);
+    return ps.length ? ps.reduce((a, b) => a + b, 0) / ps.length : NaN;
   }
 
   /** @brief Max RSS of `pid` in MB. */

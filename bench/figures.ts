@@ -508,12 +508,16 @@ function procFigures(a: AnalyzeIn): Record<string, unknown> {
   const cpuOf = (p: { pids: number[] }) => sum(p.pids.map((x) => a.sampler.cpuPct(x)));
   const rssOf = (p: { pids: number[] }) => sum(p.pids.map((x) => a.sampler.rssMb(x)));
   const rssMaxOf = (p: { pids: number[] }) => sum(p.pids.map((x) => a.sampler.rssMaxMb(x)));
+  const pssOf = (p: { pids: number[] }) => sum(p.pids.map((x) => a.sampler.pssMb(x)));
+  const processRssMax = Math.max(...relays.flatMap((p) => p.pids.map((x) => a.sampler.rssMaxMb(x))).filter(Number.isFinite));
   return {
     processesPerPeer: r(mean(pids.map((p) => p.pids.length)), 1),
     cpuPctPerPeer: r(mean(relays.map(cpuOf)), 2),
     cpuPctPerPeerMax: r(Math.max(...relays.map(cpuOf)), 2),
     rssMbPerPeer: r(mean(relays.map(rssOf)), 1),
     rssMbPerPeerMax: r(Math.max(...relays.map(rssMaxOf)), 1),
+    pssMbPerPeer: r(mean(relays.map(pssOf)), 1),
+    rssMbPerProcessMax: r(processRssMax, 1),
     sourceCpuPct: src ? r(cpuOf(src), 2) : null,
     sourceRssMb: src ? r(rssOf(src), 1) : null,
   };

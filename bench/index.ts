@@ -82,7 +82,10 @@
  *   chunk bytes stored by all but the origin over the same interval; uploadCountedBy; jainSocketRelays.
  * - cpuPctPerPeer(/Max), rssMbPerPeer(/Max): /proc over the window, per peer the sum of its holder
  *   and overlay processes (/status holderPid and pid), the source apart (sourceCpuPct, sourceRssMb);
- *   processesPerPeer. machineCpuPct: /proc/stat over the window, the whole machine.
+ *   processesPerPeer. pssMbPerPeer: the same sum of PSS (smaps_rollup: pages shared by several
+ *   processes, the node binary above all, counted once in all, split among them; RSS counts them
+ *   in full in each process); rssMbPerProcessMax: the largest RSS of any one process of a relay.
+ *   machineCpuPct: /proc/stat over the window, the whole machine.
  * - slots / mixed / slotsPerPeer; startupS (starting every peer), startFailures, stoppedEarly,
  *   statusPollErrors, warnings / serverWarnings (warn+error log lines counted), warnSamples, events.
  * churn adds: kills, hungRelay {ip, atS, stoppedForMs}, recoveryEvents.
