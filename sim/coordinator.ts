@@ -106,7 +106,7 @@ export class Coordinator {
     const pub = this.membership.drain({ liveSeq, periodMs: 2000, source: { id: idOf(0), key: Buffer.alloc(32) } });
     let controlBytes = 0;
     for (const u of pub.updates.values()) controlBytes += encode(u).reduce((n, b) => n + b.length, 0);
-    for (const r of pub.replicas.values()) controlBytes += encode(r).reduce((n, b) => n + b.length, 0);
+    for (const r of [...pub.replicas.values()].flat()) controlBytes += encode(r).reduce((n, b) => n + b.length, 0);
     const out: Recompute = { moves: this.moves, firstSubs: this.firstSubs, unplaced: this.membership.forest.unplacedCount(), placeMs: this.spentMs, controlBytes };
     this.moves = this.firstSubs = this.spentMs = 0;
     return out;

@@ -102,8 +102,15 @@ export const AUTO_STRIPES_MAX = 4;
 export const MAX_STRIPES = 8;
 /** Most slots a peer may declare (restriction 3; u16 on the wire, bounded for the per-member lists). */
 export const MAX_SLOTS = 64;
-/** Most members of one overlay (the coordinator's membership and a REPLICA are bounded by it). */
-export const MAX_MEMBERS = 4096;
+/** Most members of one overlay (the coordinator's membership is bounded by it). */
+export const MAX_MEMBERS = 131_072;
+/**
+ * Most operations in one REPLICA frame. A copy larger than this (a full one of a big overlay)
+ * goes as several frames of one epoch: the first names the epoch it follows (or is full), the
+ * others follow that same epoch. 32 768 operations of at most 83 bytes (an edge between two
+ * IPv6 ids) stay under the frame bound of 4 MiB.
+ */
+export const REPLICA_PAGE_OPS = 32_768;
 /** Successors the coordinator keeps a full replica on (any of them can take the role over). */
 export const SUCCESSORS = 3;
 /** Most successors named in an UPDATE (u8 on the wire). */

@@ -77,6 +77,8 @@ export class Coordinator {
   private lastListMs = 0;
   private listing = false;
   private graceUntil = 0;
+  /** The coordinator we took over from, and until when the server's list may still name it. */
+  private replaced: { id: string; untilMs: number } | null = null;
   private readonly pings = new Map<string, { nonce: number; deadline: number }>();
   private readonly slowReports = new Map<string, Set<string>>();
   private watched = new Set<string>();
@@ -92,9 +94,11 @@ export class Coordinator {
   /**
    * @brief Takes the role with this membership (a new one when we found the overlay, or one
    * rebuilt from our replica on a takeover: then members get COORDINATOR_GRACE_MS to come back).
+   * @param from The coordinator we replace (a takeover): the server may list it a while longer.
    */
-  start(m: Membership, takeover: boolean): void {
+  start(m: Membership, takeover: boolean, from?: string): void {
     this.membership = m;
+    this.replaced = takeover && from ? { id: from, untilMs: this.opts.now() + this.opts.timings.graceMs } : null;
     this.graceUntil = takeover ? this.opts.now() + this.opts.timings.graceMs : 0;
     this.lastListMs = 0;
     this.opts.log.info({ epoch: m.epoch, members: m.members.size, takeover }, 'coordinator role taken');
@@ -249,7 +253,7 @@ export class Coordinator {
     const pub = m.drain(this.opts.header());
     const c = this.opts.connections;
     for (const [id, u] of pub.updates) if (!c.get(id)?.send(u)) m.undelivered(id);
-    for (const [id, r] of pub.replicas) if (!c.get(id)?.send(r)) m.resyncReplica(id);
+    for (const [id, pages] of pub.replicas) if (!pages.every((r) => c.get(id)?.send(r))) m.resyncReplica(id);
     const succ = new Set(pub.replicas.keys());
     if (succ.size) {
       for (const id of this.watched) if (!succ.has(id)) c.watch(id, 'successor', false);
@@ -259,7 +263,12 @@ export class Coordinator {
     if (pub.rootChanged) this.opts.rootChanged();
   }
 
-  /** Reads `11C`: who is direct (succession), who holds the slot we lack, other overlays. */
+  /**
+   * Reads `11C`: who is direct (succession), who holds the slot we lack, other overlays. Without
+   * the slot, a member the server lists gets the role first (it has the pushes we lack). A listed
+   * peer outside the overlay is another overlay to merge with, unless it is the coordinator we
+   * just replaced: the server lists a dead client until a push to it fails.
+   */
   private async readList(): Promise<void> {
     let listed: string[];
     try {
@@ -274,11 +283,13 @@ export class Coordinator {
     const direct = listed.includes(self.id);
     if (!direct && this.opts.source.direct) this.opts.source.direct = false;
     if (!this.opts.source.direct) this.opts.source.wantSlot(() => this.active);
-    for (const ip of listed) {
-      if (ip === self.id) continue;
-      const member = m.members.get(ip);
-      if (member && !this.opts.source.direct) return this.abdicate(member.ref);
-      if (!member && (!this.opts.source.direct || ip < self.id)) {
+    const others = listed.filter((ip) => ip !== self.id);
+    const holder = this.opts.source.direct ? undefined : others.map((ip) => m.members.get(ip)).find((x) => x !== undefined);
+    if (holder) return this.abdicate(holder.ref);
+    const replaced = this.replaced && this.opts.now() < this.replaced.untilMs ? this.replaced.id : '';
+    for (const ip of others) {
+      if (m.members.has(ip) || ip === replaced) continue;
+      if (!this.opts.source.direct || ip < self.id) {
         this.opts.log.warn({ other: ip }, 'the server lists a peer outside this overlay: merging into its overlay');
         return this.opts.mergeWith({ id: ip, p2pPort: self.p2pPort, httpPort: self.httpPort });
       }

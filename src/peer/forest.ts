@@ -126,6 +126,7 @@ export class Forest extends Placement {
       this.offerSpare(n);
     }
     this.retry();
+    this.rescue();
     for (let i = 0; i < maxMoves && this.rotateOne(); i++);
     return this.flush();
   }

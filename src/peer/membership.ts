@@ -14,7 +14,7 @@
  */
 import { Forest, EdgeChange } from './forest';
 import type { MemberRef, Msg, ReplicaOp } from '../protocol/peer';
-import { MAX_MEMBERS, SUCCESSORS } from '../constants';
+import { MAX_MEMBERS, REPLICA_PAGE_OPS, SUCCESSORS } from '../constants';
 
 /** What the coordinator knows of a member. */
 export interface MemberInfo {
@@ -52,8 +52,8 @@ export interface MembershipOptions {
 export interface Publication {
   /** One UPDATE per member to tell. */
   updates: Map<string, Msg<'update'>>;
-  /** One REPLICA per successor. */
-  replicas: Map<string, Msg<'replica'>>;
+  /** The REPLICA frames per successor (one, or the pages of a large copy: see REPLICA_PAGE_OPS). */
+  replicas: Map<string, Msg<'replica'>[]>;
   /** The coordinator's own children changed (its relay's authority). */
   rootChanged: boolean;
 }
@@ -228,7 +228,7 @@ export class Membership {
     for (const id of succIds) {
       const m = this.members.get(id)!;
       const full = m.replicaEpoch === 0;
-      out.replicas.set(id, { type: 'replica', full, epoch, since: m.replicaEpoch, stripes: this.stripes, ops: full ? this.snapshot() : this.replicaOps });
+      out.replicas.set(id, this.pages(full, epoch, m.replicaEpoch, full ? this.snapshot() : this.replicaOps));
       m.replicaEpoch = epoch;
     }
     for (const m of this.members.values()) if (!succIds.has(m.ref.id)) m.replicaEpoch = 0;
@@ -236,6 +236,20 @@ export class Membership {
     this.replicaOps = [];
     this.everyone = false;
     this.rootTouched = false;
+    return out;
+  }
+
+  /**
+   * The REPLICA frames of one copy: REPLICA_PAGE_OPS operations each. The first is full or follows
+   * `since`; the others follow `epoch` itself (a successor applies them in order on one session).
+   * Members come before edges (snapshot order), so a page never names a member still to come.
+   */
+  private pages(full: boolean, epoch: number, since: number, ops: ReplicaOp[]): Msg<'replica'>[] {
+    const out: Msg<'replica'>[] = [];
+    for (let i = 0; i === 0 || i < ops.length; i += REPLICA_PAGE_OPS) {
+      const first = i === 0;
+      out.push({ type: 'replica', full: first && full, epoch, since: first ? since : epoch, stripes: this.stripes, ops: ops.slice(i, i + REPLICA_PAGE_OPS) });
+    }
     return out;
   }
 

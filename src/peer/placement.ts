@@ -136,6 +136,30 @@ export abstract class Placement extends StripeTrees {
   }
 
   /**
+   * Once a period (rebalance), for what the bounded searches left unplaced: a scan of every
+   * member for the shallowest spare edge that may take it. The heaps are searched SCAN_LIMIT
+   * entries deep, which in a large overlay with almost no spare edge (equal slots = K) can miss
+   * the few there are; this finds any. O(N) per unplaced pair, and only while there is one.
+   */
+  protected rescue(): void {
+    for (let t = 0; t < this.stripes; t++) {
+      for (const c of [...this.unplaced[t]]) {
+        if (c.parent[t] || this.nodes.get(c.id) !== c) { this.unplaced[t].delete(c); continue; }
+        let best: FNode | null = null;
+        let bestDepth = Infinity;
+        for (const q of this.nodes.values()) {
+          if (q === c || this.spareOf(q, t) <= 0 || this.isAvoided(q, c) || this.inSubtree(q, c, t)) continue;
+          const d = this.depth(q, t);
+          if (d < bestDepth) { best = q; bestDepth = d; }
+        }
+        if (!best) continue;
+        this.link(c, best, t);
+        this.unplaced[t].delete(c);
+      }
+    }
+  }
+
+  /**
    * Tries again the (member, stripe) pairs that found no parent (capacity may have come back),
    * then takes borrowed edges back where home members of the stripe have room again.
    */

@@ -27,7 +27,7 @@
  * - 18 BYE: reason:u8 (ByeReason), ?ref (where to go when abdicating). 19 PING / 20 PONG: nonce:u32.
  */
 import { relayError } from '../errors';
-import { MAX_CHUNK_BYTES, MAX_MEMBERS, MAX_STRIPES, MAX_SUCCESSORS, MAX_SLOTS } from '../constants';
+import { MAX_CHUNK_BYTES, REPLICA_PAGE_OPS, MAX_STRIPES, MAX_SUCCESSORS, MAX_SLOTS } from '../constants';
 import { frame, FrameDecoder, Reader, Writer } from './framing';
 
 /** A member as another member must know it: where to reach it. */
@@ -173,7 +173,7 @@ export const CODECS: { [T in MsgName]: Codec<Msg<T>> } = {
       const full = r.bool(); const epoch = r.u32(); const since = r.u32();
       const stripes = r.u8();
       if (stripes < 1 || stripes > MAX_STRIPES) throw relayError('BAD_FRAME', `replica with ${stripes} stripes`);
-      const ops = Array.from({ length: r.count(MAX_MEMBERS * (1 + MAX_STRIPES), true) }, (): ReplicaOp => {
+      const ops = Array.from({ length: r.count(REPLICA_PAGE_OPS, true) }, (): ReplicaOp => {
         const tag = r.enum([1, 2, 3]);
         if (tag === 1) {
           const mref = ref.read(r); const slots = r.u16(); const home = r.i8();

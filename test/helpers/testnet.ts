@@ -8,7 +8,7 @@
  * every folder. Used by the tests and by the benchmarks.
  */
 import { spawn, ChildProcess } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { promises as fs, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { PeerStatus } from '../../src/peer/status';
@@ -16,6 +16,7 @@ import { getJson, getStatus } from '../../src/http/statusClient';
 import { listSeqs } from '../../src/content/folder';
 import { lost } from './chunks';
 import { sleep, waitFor } from './wait';
+import { atExit } from './reaper';
 
 export { getJson };
 
@@ -61,6 +62,9 @@ export class Testnet {
   private serverArgs: string[] = [];
   private readonly stoppedServers: Proc[] = [];
 
+  /** Unregisters the exit cleanup (once stop() ran). */
+  private readonly unreap: () => void;
+
   private constructor(readonly opts: TestnetOptions, tmp: string) {
     const base = 20000 + Math.floor(Math.random() * 3000) * 4; // 20000-31999: below the ephemeral ports
     this.dataPort = base;
@@ -68,6 +72,18 @@ export class Testnet {
     this.httpPort = base + 2;
     this.serverPort = base + 3;
     this.tmp = tmp;
+    // Ended early (Ctrl-C, the runner stopping a file that timed out): kill the groups, remove the folder.
+    this.unreap = atExit(() => {
+      for (const p of this.procs()) {
+        try { if (p.child.pid) process.kill(-p.child.pid, 'SIGKILL'); } catch { /* already gone */ }
+      }
+      rmSync(this.tmp, { recursive: true, force: true });
+    });
+  }
+
+  /** Every process this testnet started. */
+  private procs(): Proc[] {
+    return [...this.peers.values(), ...(this.server ? [this.server] : []), ...this.stoppedServers];
   }
 
   /** @brief Creates a testnet and starts its server. */
@@ -174,12 +190,13 @@ export class Testnet {
 
   /** @brief Kills every process (SIGKILL, whole process groups) and removes every folder. */
   async stop(): Promise<void> {
-    const all = [...this.peers.values(), ...(this.server ? [this.server] : []), ...this.stoppedServers];
+    const all = this.procs();
     for (const p of all) {
       try { if (p.child.pid) process.kill(-p.child.pid, 'SIGKILL'); } catch { /* already gone */ }
     }
     await Promise.all(all.map((p) => p.exited));
     await fs.rm(this.tmp, { recursive: true, force: true });
+    this.unreap();
   }
 
   private spawn(args: string[], env: Record<string, string> = {}): Proc {

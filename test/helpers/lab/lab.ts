@@ -32,6 +32,7 @@ import { CLI, ROOT } from '../testnet';
 import { waitFor, within } from '../wait';
 import { listSeqs } from '../../../src/content/folder';
 import { LAB_PREFIX, ip, ipBatch, nsPids, pidsByNs, labUnavailable, removeLeftovers, destroyNsSync } from './netns';
+import { atExit } from '../reaper';
 
 /** The standard ports, the same on every host (README: several machines). */
 export const PORTS = { control: 6060, data: 9091, p2p: 9092, http: 9093 } as const;
@@ -95,10 +96,7 @@ function cleanupAll(): void {
 function hookExit(): void {
   if (hooked) return;
   hooked = true;
-  process.on('exit', cleanupAll);
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(sig, () => { cleanupAll(); process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1)); });
-  }
+  atExit(cleanupAll);
 }
 
 /** A running lab. */
