@@ -77,8 +77,6 @@ export class Coordinator {
   private lastListMs = 0;
   private listing = false;
   private graceUntil = 0;
-  /** The coordinator we took over from, and until when the server's list may still name it. */
-  private replaced: { id: string; untilMs: number } | null = null;
   private readonly pings = new Map<string, { nonce: number; deadline: number }>();
   private readonly slowReports = new Map<string, Set<string>>();
   private watched = new Set<string>();
@@ -94,11 +92,10 @@ export class Coordinator {
   /**
    * @brief Takes the role with this membership (a new one when we found the overlay, or one
    * rebuilt from our replica on a takeover: then members get COORDINATOR_GRACE_MS to come back).
-   * @param from The coordinator we replace (a takeover): the server may list it a while longer.
+   * @param m The membership. @param takeover Whether we replace a coordinator.
    */
-  start(m: Membership, takeover: boolean, from?: string): void {
+  start(m: Membership, takeover: boolean): void {
     this.membership = m;
-    this.replaced = takeover && from ? { id: from, untilMs: this.opts.now() + this.opts.timings.graceMs } : null;
     this.graceUntil = takeover ? this.opts.now() + this.opts.timings.graceMs : 0;
     this.lastListMs = 0;
     this.opts.log.info({ epoch: m.epoch, members: m.members.size, takeover }, 'coordinator role taken');
@@ -265,9 +262,9 @@ export class Coordinator {
 
   /**
    * Reads `11C`: who is direct (succession), who holds the slot we lack, other overlays. Without
-   * the slot, a member the server lists gets the role first (it has the pushes we lack). A listed
-   * peer outside the overlay is another overlay to merge with, unless it is the coordinator we
-   * just replaced: the server lists a dead client until a push to it fails.
+   * the slot, a member the server lists gets the role first (it has the pushes we lack), before
+   * any listed peer outside the overlay is taken for another overlay to merge with: that may be
+   * the coordinator we just replaced, which the server lists until a push to it fails.
    */
   private async readList(): Promise<void> {
     let listed: string[];
@@ -286,9 +283,8 @@ export class Coordinator {
     const others = listed.filter((ip) => ip !== self.id);
     const holder = this.opts.source.direct ? undefined : others.map((ip) => m.members.get(ip)).find((x) => x !== undefined);
     if (holder) return this.abdicate(holder.ref);
-    const replaced = this.replaced && this.opts.now() < this.replaced.untilMs ? this.replaced.id : '';
     for (const ip of others) {
-      if (m.members.has(ip) || ip === replaced) continue;
+      if (m.members.has(ip)) continue;
       if (!this.opts.source.direct || ip < self.id) {
         this.opts.log.warn({ other: ip }, 'the server lists a peer outside this overlay: merging into its overlay');
         return this.opts.mergeWith({ id: ip, p2pPort: self.p2pPort, httpPort: self.httpPort });

@@ -185,17 +185,17 @@ export class Roles {
     const m = r.ready && r.root === from
       ? r.toMembership(p.self, p.slots, LOAD_TAU_MS, p.now())
       : new Membership({ self: p.self, slots: p.slots, stripes: p.view.stripes || p.stripes, tauMs: LOAD_TAU_MS, epoch: p.view.epoch });
-    this.becomeCoordinator(m, true, from);
+    this.becomeCoordinator(m, true);
   }
 
-  private becomeCoordinator(m: Membership, takeover: boolean, from?: string): void {
+  private becomeCoordinator(m: Membership, takeover: boolean): void {
     const p = this.p;
     this.role = 'coordinator';
     p.upstream.reset();
     p.view.reset();
     p.source.activate();
     if (!p.source.direct) p.source.wantSlot(() => this.role === 'coordinator');
-    p.coordinator.start(m, takeover, from);
+    p.coordinator.start(m, takeover);
     for (const h of this.held) if (h.state === 'open') p.coordinator.onJoin(h);
     this.held.clear();
     p.relay.viewChanged();
