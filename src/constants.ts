@@ -180,6 +180,12 @@ export const MAX_CONNECTIONS_PER_IP = 4;
  * FETCH): a child that stops reading must not grow our memory. 2 MiB is ~8 course chunks.
  */
 export const SEND_QUEUE_BYTES = 2 * 1024 * 1024;
+/**
+ * How long chunks from a former parent or a holder we fetched from are taken as late (dropped
+ * quietly), not as a violation (the connection closed), ms. Longer than a full send queue takes
+ * on a throttled link: SEND_QUEUE_BYTES at 1 Mbit/s is 17 s.
+ */
+export const LATE_CHUNK_MS = 30_000;
 /** A child whose queue stays over SEND_QUEUE_BYTES this long is dropped (SLOW_RECEIVER), ms. */
 export const SLOW_RECEIVER_MS = 5_000;
 /** A restarted peer looks for its previous overlay only if it left it less than this ago, ms. */

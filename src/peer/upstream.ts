@@ -24,7 +24,7 @@ import type { Logger } from '../log';
 import type { Session } from './session';
 import { nextInStripe } from './stripes';
 import { MemberRef, RefuseReason, SuspectReason } from '../protocol/peer';
-import { BUFFER_CHUNKS, FETCH_RETRY_MS, FETCH_TRIES, LAG_CHUNKS, LAG_PERIODS, SUBSCRIBE_RETRY_MS } from '../constants';
+import { BUFFER_CHUNKS, FETCH_RETRY_MS, FETCH_TRIES, LAG_CHUNKS, LAG_PERIODS, LATE_CHUNK_MS, SUBSCRIBE_RETRY_MS } from '../constants';
 
 /** A former parent, whose late chunks are still taken for a moment. */
 interface FormerParent {
@@ -79,6 +79,8 @@ export class Upstream {
   private stripes: StripeState[] = [];
   private K = 1;
   private readonly fetches = new Map<number, { tries: number; atMs: number; holder: string }>();
+  /** Members that sent or may still send us chunks (former parents, holders asked), until when. */
+  private readonly senders = new Map<string, number>();
 
   /** @param opts Identity, store, sessions, holders. */
   constructor(private readonly opts: UpstreamOptions) {}
@@ -99,6 +101,7 @@ export class Upstream {
       st.laggingSinceMs = 0;
       if (old) {
         st.former = [{ id: old.id, untilMs: now + 2_000 }, ...st.former.filter((f) => f.untilMs > now && f.id !== old.id)].slice(0, 4);
+        this.senders.set(old.id, now + LATE_CHUNK_MS);
         this.opts.session(old.id)?.send({ type: 'unsubscribe', stripe: s });
         if (!this.stripes.some((x) => x.parent?.id === old.id)) this.opts.watch(old.id, 'parent', false);
       }
@@ -132,10 +135,15 @@ export class Upstream {
     return this.stripes[seq % this.K]?.parent?.id === from || this.fetches.get(seq)?.holder === from;
   }
 
-  /** @brief Whether `from` was the stripe's parent until a moment ago (its late chunk is no violation). */
+  /**
+   * @brief Whether a chunk from `from` is late rather than a violation: it was the stripe's parent
+   * until a moment ago, or a parent or a holder we asked within LATE_CHUNK_MS (a throttled link
+   * delivers what it queued long after we moved or got the chunk elsewhere).
+   */
   wasParent(from: string, seq: number): boolean {
     const now = this.opts.now();
-    return this.stripes[seq % this.K]?.former.some((f) => f.id === from && now < f.untilMs) ?? false;
+    return (this.stripes[seq % this.K]?.former.some((f) => f.id === from && now < f.untilMs) ?? false)
+      || (this.senders.get(from) ?? 0) > now;
   }
 
   /** @brief A chunk arrived. */
@@ -184,6 +192,7 @@ export class Upstream {
 
   /** @brief Retries subscriptions, checks lag, runs the repair scan. */
   tick(now: number, periodMs: number): void {
+    for (const [id, until] of this.senders) if (until <= now) this.senders.delete(id);
     // Every stripe behind at once: our own link is the slow one, no parent is to blame.
     const behind = this.stripes.map((st) => this.isBehind(st));
     const selfSlow = this.K > 1 && behind.every((b) => b);
@@ -207,6 +216,7 @@ export class Upstream {
         continue;
       }
       const holder = this.holderFor(seq, f.tries);
+      if (holder) this.senders.set(holder.id, now + LATE_CHUNK_MS);
       f.tries++;
       f.atMs = now + (f.tries < FETCH_TRIES ? FETCH_RETRY_MS : Math.max(FETCH_RETRY_MS, periodMs));
       f.holder = holder?.id ?? '';

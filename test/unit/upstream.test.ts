@@ -1,0 +1,39 @@
+/**
+ * @file upstream.test.ts
+ * @brief The child side's rule for chunks that arrive late: a throttled link delivers what a
+ * former parent queued long after we moved away from it (the lab's throttle case: 1 Mbit/s
+ * drains a 2 MiB queue in 17 s). Such a chunk is late (dropped quietly), never a violation
+ * (which closes the connection), for LATE_CHUNK_MS after the move; a member that never fed
+ * us is not excused.
+ */
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { Upstream } from '../../src/peer/upstream';
+import { Ledger } from '../../src/peer/stats';
+import { silentLogger } from '../../src/log';
+import { LATE_CHUNK_MS } from '../../src/constants';
+import type { ChunkStore } from '../../src/peer/store';
+import type { Session } from '../../src/peer/session';
+
+test('a former parent\'s chunk is late for LATE_CHUNK_MS after the move, in any stripe; a stranger\'s never is', () => {
+  let now = 1_000;
+  const sent: string[] = [];
+  const session = (id: string) => ({ send: (m: { type: string }) => { sent.push(`${id}:${m.type}`); return true; } }) as unknown as Session;
+  const up = new Upstream({
+    self: '10.0.0.9', store: { firstSeq: 0, maxSeq: -1, missing: () => [] } as unknown as ChunkStore, stats: new Ledger(), log: silentLogger(),
+    now: () => now, dial: async (ref) => session(ref.id), session, watch: () => {}, holders: () => [], suspect: () => {},
+  });
+  const A = { id: '10.0.0.1', p2pPort: 9092, httpPort: 9093 };
+  const B = { id: '10.0.0.2', p2pPort: 9092, httpPort: 9093 };
+  up.apply([A, A]);
+  assert.ok(up.accepts(A.id, 4) && up.accepts(A.id, 5));
+  up.apply([B, A]); // stripe 0 moves to B (A stays the parent of stripe 1)
+  assert.ok(sent.includes(`${A.id}:unsubscribe`));
+  now += 10_000; // a chunk of stripe 0 that waited 10 s in A's queue behind a throttled link
+  assert.equal(up.accepts(A.id, 6), false);
+  assert.equal(up.wasParent(A.id, 6), true, 'late, not a violation');
+  assert.equal(up.wasParent('10.0.0.7', 6), false, 'a member that never fed us');
+  now += LATE_CHUNK_MS;
+  up.tick(now, 2_000);
+  assert.equal(up.wasParent(A.id, 6), false, 'past LATE_CHUNK_MS');
+});
