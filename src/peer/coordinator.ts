@@ -281,8 +281,8 @@ export class Coordinator {
     if (!direct && this.opts.source.direct) this.opts.source.direct = false;
     if (!this.opts.source.direct) this.opts.source.wantSlot(() => this.active);
     const others = listed.filter((ip) => ip !== self.id);
-    const holder = this.opts.source.direct ? undefined : others.map((ip) => m.members.get(ip)).find((x) => x !== undefined);
-    if (holder) return this.abdicate(holder.ref);
+    const slotHolder = this.opts.source.direct ? undefined : others.map((ip) => m.members.get(ip)).find((x) => x !== undefined);
+    if (slotHolder) return this.abdicate(slotHolder.ref);
     for (const ip of others) {
       if (m.members.has(ip)) continue;
       if (!this.opts.source.direct || ip < self.id) {

@@ -29,7 +29,7 @@ export function dispatchContext(p: Parts, roles: Roles): DispatchContext {
     isSuccessor: (id) => p.view.isSuccessor(id),
     isParent: (id, s) => p.view.isParent(id, s),
     isChild: (id, s) => (coordinating() ? p.coordinator.isRootChild(id, s) : p.view.isChild(id, s)),
-    chunkFrom: (id, seq) => (p.upstream.accepts(id, seq) ? 'ok' : p.upstream.wasParent(id, seq) || known(id) ? 'late' : 'violation'),
+    chunkFrom: (id, seq) => (p.upstream.accepts(id, seq) ? 'ok' : p.upstream.wasParent(id) || known(id) ? 'late' : 'violation'),
     inWindow: (seq) => seq <= MAX_SEQ && seq <= Math.max(p.store.maxSeq, p.view.liveSeq) + LIVE_WINDOW_CHUNKS
       && seq >= (p.store.firstSeq ?? 0) - BUFFER_CHUNKS,
     asked: (id, seq) => p.upstream.accepts(id, seq),

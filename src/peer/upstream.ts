@@ -26,20 +26,10 @@ import { nextInStripe } from './stripes';
 import { MemberRef, RefuseReason, SuspectReason } from '../protocol/peer';
 import { BUFFER_CHUNKS, FETCH_RETRY_MS, FETCH_TRIES, LAG_CHUNKS, LAG_PERIODS, LATE_CHUNK_MS, SUBSCRIBE_RETRY_MS } from '../constants';
 
-/** A former parent, whose late chunks are still taken for a moment. */
-interface FormerParent {
-  /** Its id. */
-  id: string;
-  /** Until when, ms. */
-  untilMs: number;
-}
-
 /** Per-stripe state. */
 interface StripeState {
   /** Our parent ('' when unplaced). */
   parent: MemberRef | null;
-  /** Former parents and until when their late chunks are tolerated. */
-  former: FormerParent[];
   /** Time the stripe lost its parent, until a new one accepts it (re-attach figure), or 0. */
   detachedMs: number;
   /** Retry time of a refused or failed subscription, or 0. */
@@ -93,14 +83,13 @@ export class Upstream {
     const now = this.opts.now();
     this.K = parents.length;
     for (let s = 0; s < parents.length; s++) {
-      const st = (this.stripes[s] ??= { parent: null, former: [], detachedMs: 0, retryAtMs: 0, laggingSinceMs: 0, lastSeq: -1 });
+      const st = (this.stripes[s] ??= { parent: null, detachedMs: 0, retryAtMs: 0, laggingSinceMs: 0, lastSeq: -1 });
       const next = parents[s];
       if ((st.parent?.id ?? '') === (next?.id ?? '')) continue;
       const old = st.parent;
       st.parent = next;
       st.laggingSinceMs = 0;
       if (old) {
-        st.former = [{ id: old.id, untilMs: now + 2_000 }, ...st.former.filter((f) => f.untilMs > now && f.id !== old.id)].slice(0, 4);
         this.senders.set(old.id, now + LATE_CHUNK_MS);
         this.opts.session(old.id)?.send({ type: 'unsubscribe', stripe: s });
         if (!this.stripes.some((x) => x.parent?.id === old.id)) this.opts.watch(old.id, 'parent', false);
@@ -136,14 +125,12 @@ export class Upstream {
   }
 
   /**
-   * @brief Whether a chunk from `from` is late rather than a violation: it was the stripe's parent
-   * until a moment ago, or a parent or a holder we asked within LATE_CHUNK_MS (a throttled link
-   * delivers what it queued long after we moved or got the chunk elsewhere).
+   * @brief Whether a chunk from `from` is late rather than a violation: `from` was a parent of ours
+   * (of any stripe) or a holder we asked within LATE_CHUNK_MS (a throttled link delivers what it
+   * queued long after we moved or got the chunk elsewhere).
    */
-  wasParent(from: string, seq: number): boolean {
-    const now = this.opts.now();
-    return (this.stripes[seq % this.K]?.former.some((f) => f.id === from && now < f.untilMs) ?? false)
-      || (this.senders.get(from) ?? 0) > now;
+  wasParent(from: string): boolean {
+    return (this.senders.get(from) ?? 0) > this.opts.now();
   }
 
   /** @brief A chunk arrived. */

@@ -8,11 +8,12 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import readline from 'node:readline';
 import { Lab, labUnavailable, LAB_PREFIX } from '../helpers/lab';
 import { ROOT } from '../helpers/testnet';
 import { within, waitFor } from '../helpers/wait';
+import { running } from '../helpers/reaper';
 
 const why = labUnavailable();
 const skip = why ? `cannot run the lab: ${why}` : false;
@@ -51,15 +52,6 @@ function childLab(then: 'hang' | 'exit'): Promise<ChildLab> {
   });
 }
 
-/** A process that exists and is not a zombie (a killed orphan waits to be reaped by init). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 test('lab cleanup: a SIGKILLed run is removed by the next start; stop() and the exit hook leave nothing; no route out',
   { skip, timeout: 120_000 }, async (t) => {
@@ -70,7 +62,7 @@ test('lab cleanup: a SIGKILLed run is removed by the next start; stop() and the 
     await crashed.exited;
     const mine = (run: string) => snapshot().ns.filter((n) => n.startsWith(`${LAB_PREFIX}-${run}-`));
     assert.ok(mine(crashed.run).length >= 4, 'the crashed run left its namespaces (sw, ctl, srv, h1)');
-    assert.ok(crashed.peerPids.every(alive), 'and its peer still runs');
+    assert.ok(crashed.peerPids.every(running), 'and its peer still runs');
     // A foreign namespace that merely looks alike is not ours to remove.
     const foreign = `${LAB_PREFIX}-${process.pid}-zzzz-keep`;
     spawnSync('ip', ['netns', 'add', foreign]);
@@ -78,7 +70,7 @@ test('lab cleanup: a SIGKILLed run is removed by the next start; stop() and the 
     try {
       t.diagnostic(`removed at start: ${lab.leftovers.join(', ')}`);
       assert.deepEqual(mine(crashed.run), [], 'the next start removed every namespace of the crashed run');
-      await waitFor(() => crashed.peerPids.every((p) => !alive(p)), 5000, 'the processes left inside to be killed');
+      await waitFor(() => crashed.peerPids.every((p) => !running(p)), 5000, 'the processes left inside to be killed');
       assert.ok(snapshot().ns.includes(foreign), 'a namespace of a live owner is kept');
       // Isolation: the hosts have only the lab's /24; the root namespace got nothing.
       await lab.addPeer(1, 2);
@@ -96,5 +88,5 @@ test('lab cleanup: a SIGKILLed run is removed by the next start; stop() and the 
     const exited = await childLab('exit');
     assert.equal(await within(exited.exited, 20_000, 'still running'), 0);
     assert.deepEqual(mine(exited.run), [], 'the exit hook removed every namespace of a run that exited without stop()');
-    await waitFor(() => exited.peerPids.every((p) => !alive(p)), 5000, 'the processes of a run that exited to be killed');
+    await waitFor(() => exited.peerPids.every((p) => !running(p)), 5000, 'the processes of a run that exited to be killed');
   });

@@ -7,6 +7,8 @@
  * their test file unless someone kills them: each helper that starts some registers a cleanup
  * here (kill the groups, remove the folders) and drops it once it has stopped them itself.
  */
+import { readFileSync } from 'node:fs';
+
 const cleanups = new Set<() => void>();
 let hooked = false;
 
@@ -32,4 +34,18 @@ export function atExit(fn: () => void): () => void {
   }
   cleanups.add(fn);
   return () => { cleanups.delete(fn); };
+}
+
+/**
+ * @brief Whether a process exists and is not a zombie (a killed orphan waits to be reaped by
+ * init, and `kill(pid, 0)` still finds it): what a cleanup test checks is gone.
+ * @param pid The process.
+ */
+export function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
 }

@@ -7,20 +7,12 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import readline from 'node:readline';
 import { ROOT } from '../helpers/testnet';
 import { waitFor } from '../helpers/wait';
+import { running } from '../helpers/reaper';
 
-/** A process that exists and is not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 for (const sig of ['SIGTERM', 'SIGINT'] as const) {
   test(`a test process ended by ${sig} kills its testnet's server, holder and overlay processes and removes its folder`, { timeout: 60_000 }, async () => {
@@ -41,11 +33,11 @@ for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     });
     try {
       assert.equal(pids.length, 3);
-      for (const pid of pids) assert.ok(alive(pid), `process ${pid} runs`);
+      for (const pid of pids) assert.ok(running(pid), `process ${pid} runs`);
       assert.ok(existsSync(tmp));
       child.kill(sig);
       assert.equal(await exited, 128 + (sig === 'SIGINT' ? 2 : 15), 'the child exits through its hook');
-      await waitFor(() => pids.every((pid) => !alive(pid)), 10_000, 'every process of the testnet gone');
+      await waitFor(() => pids.every((pid) => !running(pid)), 10_000, 'every process of the testnet gone');
       assert.ok(!existsSync(tmp), `${tmp} removed`);
     } finally {
       for (const pid of pids) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
