@@ -152,4 +152,9 @@ export interface Parts {
   keys(): Buffer[];
   /** Saves where the overlay is and our numbering. */
   saveState(): void;
+  /**
+   * Whether our own event loop stalled within the last heartbeat timeout (a SIGSTOP, a machine
+   * that starved us): peers may have closed our links for silence that was ours.
+   */
+  stalledLately(): boolean;
 }

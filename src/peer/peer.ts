@@ -47,6 +47,8 @@ export class Peer {
   private previous: SavedState = { coordinator: null, successors: [], lastPush: null, savedMs: 0 };
   private timer: NodeJS.Timeout | null = null;
   private lastTick = 0;
+  /** When a tick last found our loop stalled, or 0. */
+  private lastStallMs = 0;
   private readonly t: Timings;
 
   /** @param opts Addresses, channel, slots, folder, and the seams. */
@@ -97,6 +99,11 @@ export class Peer {
       }),
       keys: () => [key.publicRaw, ...view.keys], // ours too: a restarted source's chunks of its previous run
       saveState: () => this.save(),
+      stalledLately: () => {
+        const at = now();
+        const stalling = this.lastTick > 0 && at - this.lastTick > 3 * t.tickMs; // left a stall, before the tick saw it
+        return stalling || (this.lastStallMs > 0 && at - this.lastStallMs < t.heartbeatTimeoutMs);
+      },
     });
     p.join = new Join({
       self, link, source: p.source, dial, log, replyTimeoutMs: t.replyTimeoutMs, periodMs: () => period.ms,
@@ -136,6 +143,7 @@ export class Peer {
     const now = p.now();
     const stalled = now - this.lastTick > 3 * this.t.tickMs; // our own loop stalled: judge nobody's silence
     this.lastTick = now;
+    if (stalled) this.lastStallMs = now;
     p.connections.tick(now, stalled);
     p.relay.tick(now);
     p.upstream.tick(now, p.period.ms);

@@ -111,9 +111,10 @@ export class Roles {
   linkClosed(id: string, code: string): void {
     const p = this.p;
     this.gone(id);
-    // Asked again first after silence only (a cut link is not a dead coordinator; a closed one
-    // is: its process crashed or it dropped us, and the successors know the view).
-    if (this.role === 'member' && p.view.coordinator?.id === id) void this.coordinatorLost(code === 'PEER_TIMEOUT');
+    // Asked again first after silence (a cut link is not a dead coordinator), or when the silence
+    // was ours (we were stopped or starved: it dropped us, it lives). Otherwise a closed link is a
+    // dead coordinator: its process crashed, and the successors know the view.
+    if (this.role === 'member' && p.view.coordinator?.id === id) void this.coordinatorLost(code === 'PEER_TIMEOUT' || p.stalledLately());
   }
 
   /** @brief The coordinator handed the role to `to`: we join it. */

@@ -185,3 +185,31 @@ test('the whole direct peer crashes and is restarted at once with its folder: on
     await net.stop();
   }
 });
+
+test('the coordinator\'s first successor hangs (SIGSTOP) past the silence timeout, then resumes: it rejoins the live coordinator and never takes over', { timeout: 240_000 }, async () => {
+  const net = await Testnet.start({ maxClients: 1, periodS: 0.5 });
+  try {
+    const all = [1, 2, 3, 4];
+    for (const k of all) await net.addPeer(k, 2);
+    await advance(net, all, 6);
+    const [coord] = await find(net, all, (s) => s.role === 'coordinator');
+    // The successors are the direct members, then the oldest: the first member to join after the coordinator.
+    const hung = all.find((k) => k !== coord)!;
+    const took = (): number => net.peers.get(hung)!.log.filter((l) => l.includes('coordinator role taken')).length;
+    const before = took();
+    net.signal(hung, 'SIGSTOP');
+    // The coordinator drops it for silence and closes its links (what it finds on waking up).
+    await waitFor(async () => !(await net.status(coord)).members.some((m) => m.id === net.ip(hung)), 20_000, `the coordinator dropping the hung peer ${hung}`);
+    await sleep(1000);
+    net.signal(hung, 'SIGCONT');
+    await advance(net, all, 10);
+    await oneOverlay(net, all);
+    assert.equal(took(), before, `peer ${hung} took the coordinator role over from a coordinator that lives`);
+    for (const k of all) {
+      assert.deepEqual(await net.lost(k), [], `peer ${k} lost chunks`);
+      await assertServerStream(net, k);
+    }
+  } finally {
+    await net.stop();
+  }
+});

@@ -69,7 +69,7 @@ describe('lab: faults from the kernel', { skip: why ? `cannot run the lab: ${why
       t.diagnostic(`inject: ${f.what}`);
       await progress.sample();
       const headAtFault = progress.head(f.host); // a crash: what it held in full when killed
-      if (c.kind === 'throttle') movedAwayMs = await watchMoveAway(lab, progress, f, before, c.holdMs);
+      if (c.kind === 'throttle') movedAwayMs = await watchMoveAway(lab, progress, f, before, c.holdMs, (m) => t.diagnostic(m));
       else await sleep(c.holdMs);
       await f.heal();
       if (c.kind === 'crash') {
@@ -122,7 +122,7 @@ describe('lab: faults from the kernel', { skip: why ? `cannot run the lab: ${why
  * Watches the children of a throttled host for `ms`: returns how long after the fault all of
  * them were fed by other parents and kept up with the live point, or null if they never were.
  */
-async function watchMoveAway(lab: Lab, p: Progress, f: ActiveFault, before: Map<number, PeerStatus | null>, ms: number): Promise<number | null> {
+async function watchMoveAway(lab: Lab, p: Progress, f: ActiveFault, before: Map<number, PeerStatus | null>, ms: number, say: (m: string) => void): Promise<number | null> {
   const slow = lab.ip(f.host);
   const kids = before.get(f.host)!.downstream.map((d) => hostOf(lab, d.addr)).filter((k): k is number => k !== undefined);
   const until = f.injectedMs + ms;
@@ -133,6 +133,15 @@ async function watchMoveAway(lab: Lab, p: Progress, f: ActiveFault, before: Map<
     const sts = await Promise.all(kids.map((k) => lab.status(k).catch(() => null)));
     const away = sts.every((s) => s && !s.upstream.some((u) => u.addr.startsWith(`${slow}:`)));
     if (away && kids.every((k) => p.lag(k) <= LAG_OUT)) moved = Date.now() - f.injectedMs;
+  }
+  if (moved === null) {
+    // Evidence: where each child of the slow host is fed from, how far behind, what it said.
+    for (const k of kids) {
+      const st = await lab.status(k).catch(() => null);
+      say(`child ${lab.ip(k)}: lag ${p.lag(k)} upstream [${st?.upstream.map((u) => `${u.addr.split(':')[0]}/${u.stripes.join(',')}`).join(' ') ?? 'no answer'}]`);
+      const said = lab.host(k).log.filter((l) => Number(/"time":(\d+)/.exec(l)?.[1]) >= f.injectedMs && /"level":[4-6]0|parent|subscri/.test(l));
+      for (const l of said.slice(-12)) say(`  ${lab.ip(k)} log: ${l.slice(0, 260)}`);
+    }
   }
   return moved;
 }
