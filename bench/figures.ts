@@ -38,8 +38,29 @@ export interface AnalyzeIn {
 /** The origin copy of a sequence: the folder holding it earliest (the source writes before relaying). */
 type Origins = Map<number, { k: number; mtimeMs: number; size: number }>;
 
-/** Mixed slots: the peers that can carry a fair share are those with slots >= stripes. */
-const MIXED_BALANCE = 'peers alive the whole window with slots >= stripes K, the direct peer excluded';
+/**
+ * Mixed slots: the fair split is max-min fair. The overlay needs neededEdges edges from the peers
+ * that are not direct; a peer cannot hold more than its slots (restriction 3). The level L
+ * (fairShareEdges) with sum over those peers of min(slots_i, L) = neededEdges is each one's fair
+ * share: a peer with fewer slots is fair at its cap (cappedUse says how near), and the peers whose
+ * slots allow L should send equal bytes (jain, maxOverMean over them).
+ */
+const MIXED_BALANCE = 'peers alive the whole window whose slots allow the max-min fair share (slots >= fairShareEdges), the direct peer excluded';
+
+/**
+ * @brief The max-min fair level of `need` edges over peers capped at `caps`: the L with
+ * sum of min(cap_i, L) = need (Infinity when the caps cannot carry it).
+ */
+export function fairLevel(caps: number[], need: number): number {
+  const sorted = [...caps].sort((x, y) => x - y);
+  let left = need;
+  for (let i = 0; i < sorted.length; i++) {
+    const rest = sorted.length - i; // peers whose cap is >= sorted[i]
+    if (sorted[i] * rest >= left) return left / rest;
+    left -= sorted[i];
+  }
+  return left <= 0 ? (sorted.at(-1) ?? 0) : Infinity;
+}
 /** Equal slots: every peer alive the whole window but the direct peer. */
 const EQUAL_BALANCE = 'peers alive the whole window, the direct peer (source) excluded';
 
@@ -317,18 +338,23 @@ function balance(a: AnalyzeIn, origins: Origins, inWindow: (seq: number) => bool
   const wasDirect = (k: number) => a.poller.history.some((h) => h.k === k && h.t >= a.t0 && h.s.direct);
   const whole = [...a.aliveAtT0].filter((k) => a.alive.has(k));
   const sentDelta = whole.map((k) => ({ k, ip: a.net.ip(k), bytes: sentBetween(samplesOf(a.poller, k), a.t0, a.T) ?? 0, source: k === a.srcK || wasDirect(k) }));
-  const balanced = sentDelta.filter((x) => !x.source && (!mixed || (a.slotsOf.get(x.k) ?? 0) >= K));
-  const vals = balanced.map((x) => x.bytes);
   const N = a.aliveAtT0.size;
+  const neededEdges = Math.max(0, (N - 1) * K - K);
+  const others = sentDelta.filter((x) => !x.source);
+  const slotsOf = (k: number): number => a.slotsOf.get(k) ?? 0;
+  const level = mixed ? fairLevel(others.map((x) => slotsOf(x.k)), neededEdges) : NaN;
+  const balanced = others.filter((x) => !mixed || slotsOf(x.k) >= level);
+  const vals = balanced.map((x) => x.bytes);
   let B = 0;
   for (const [seq, o] of origins) if (inWindow(seq)) B += o.size;
+  // A capped peer's use of its fair share (its slots x B/K bytes): 1 when it sends all it may.
+  const cappedUse = mixed ? others.filter((x) => slotsOf(x.k) < level).map((x) => x.bytes / ((slotsOf(x.k) * B) / K)) : [];
   const shareOthers = N > 1 ? ((N - 2) * B) / (N - 1) : NaN;
   const mean = vals.length ? vals.reduce((x, y) => x + y, 0) / vals.length : NaN;
   const slotsPerPeer = Object.fromEntries([...a.slotsOf].map(([k, s]) => [a.net.ip(k), s]));
   // Capacity: the source feeds one child per stripe; every other peer must get K edges from the
   // slots of the peers that are not the source (restriction 3 caps each at its slots).
   const capacityEdges = whole.filter((k) => k !== a.srcK).reduce((n, k) => n + (a.slotsOf.get(k) ?? 0), 0);
-  const neededEdges = Math.max(0, (N - 1) * K - K);
   return {
     sentDelta, figures: {
       slots: mixed ? null : a.opts.slots ?? 2,
@@ -341,6 +367,10 @@ function balance(a: AnalyzeIn, origins: Origins, inWindow: (seq: number) => bool
       maxOverMean: r(maxOverMean(vals), 3),
       balanceOver: mixed ? MIXED_BALANCE : EQUAL_BALANCE,
       balancePeers: vals.length,
+      fairShareEdges: mixed ? r(level, 2) : null,
+      cappedPeers: cappedUse.length,
+      cappedUseMin: cappedUse.length ? r(Math.min(...cappedUse), 3) : null,
+      cappedUseMean: cappedUse.length ? r(cappedUse.reduce((x, y) => x + y, 0) / cappedUse.length, 3) : null,
       jainAllPeers: r(jain(sentDelta.map((x) => x.bytes)), 4),
       sentPerPeer: Object.fromEntries(sentDelta.map((x) => [x.ip, { bytes: x.bytes, slots: a.slotsOf.get(x.k), source: x.source }])),
       streamBytesInWindow: B,

@@ -9,7 +9,9 @@
  * connection comes from (inbound) or the address we dialed (outbound), so nobody can speak for
  * another peer. Liveness: every byte received refreshes `lastRx`; on a *watched* session (a
  * parent, a child, the coordinator-successor link) the owner's one tick sends a HEARTBEAT when
- * we were quiet and closes the session after `timeoutMs` of silence. `send` never throws;
+ * we were quiet and closes the session after `timeoutMs` of silence. A heartbeat says whether
+ * its sender watches the link: an unwatched end answers those with heartbeats of its own while
+ * it is quiet (the two ends' views of a link change a moment apart). `send` never throws;
  * `sendChunk` refuses (returns false) once SEND_QUEUE_BYTES wait in the socket for this remote.
  */
 import { EventEmitter } from 'node:events';
@@ -83,6 +85,8 @@ export class Session extends EventEmitter {
   /** True when we dialed. */
   readonly outbound: boolean;
   private lastRxMs: number;
+  /** Until when the remote watches this link (its heartbeats say so), or 0. */
+  private remoteWatchesUntil = 0;
   private lastTxMs: number;
   /** Bytes handed to the stream in all (taken by the remote = this - queuedBytes). */
   private bytesWritten = 0;
@@ -179,9 +183,19 @@ export class Session extends EventEmitter {
       return;
     }
     if (!stalled && this.stuck(now)) return this.close('SLOW_RECEIVER');
-    if (!this.watched) return;
+    const quiet = now - this.lastTxMs >= this.opts.heartbeatMs;
+    if (!this.watched) {
+      // The remote watches this link before we do (a SUBSCRIBE we hold until our view names the
+      // child; a move our view saw first): we answer, so it does not take our quiet for death.
+      if (quiet && now < this.remoteWatchesUntil) this.heartbeat(false);
+      return;
+    }
     if (!stalled && now - this.lastRxMs > this.opts.timeoutMs) return this.close('PEER_TIMEOUT');
-    if (now - this.lastTxMs >= this.opts.heartbeatMs) this.send({ type: 'heartbeat', maxSeq: this.opts.maxSeq(), direct: this.opts.direct() });
+    if (quiet) this.heartbeat(true);
+  }
+
+  private heartbeat(watching: boolean): void {
+    this.send({ type: 'heartbeat', maxSeq: this.opts.maxSeq(), direct: this.opts.direct(), watching });
   }
 
   /** Bytes wait for the remote and it took none of them for slowReceiverMs. */
@@ -242,7 +256,10 @@ export class Session extends EventEmitter {
       if (this.state !== 'open') this.handshake(msg);
       else if (msg.type === 'hello' || msg.type === 'auth') this.close('BAD_FRAME');
       else {
-        if (msg.type === 'heartbeat') this.remoteMaxSeq = Math.max(this.remoteMaxSeq, msg.maxSeq);
+        if (msg.type === 'heartbeat') {
+          this.remoteMaxSeq = Math.max(this.remoteMaxSeq, msg.maxSeq);
+          if (msg.watching) this.remoteWatchesUntil = this.lastRxMs + this.opts.timeoutMs;
+        }
         this.emit('message', msg);
       }
     }

@@ -17,7 +17,8 @@
  * - 6 REPLICA (the whole membership, coordinator -> successors): flags:u8 (bit0 full), epoch:u32,
  *   since:u32, stripes:u8, n:u32 x op; op = 1 member (id, p2pPort, httpPort, slots:u16, home:i8) |
  *   2 gone (id) | 3 edge (stripe:u8, child id, parent id or "").
- * - 7 RESYNC: what:u8 (1 update, 2 replica). 8 HEARTBEAT: maxSeq:i32, flags:u8 (bit0 direct).
+ * - 7 RESYNC: what:u8 (1 update, 2 replica). 8 HEARTBEAT: maxSeq:i32, flags:u8 (bit0 direct, bit1 watching:
+ *   the sender watches this link and wants heartbeats back while the link is quiet).
  * - 9 SUBSCRIBE / 10 SUBSCRIBED: stripe:u8, fromSeq:i32. 11 UNSUBSCRIBE: stripe:u8.
  * - 12 REFUSED: stripe:u8, reason:u8 (RefuseReason).
  * - 13 CHUNK: seq:u32, originMs:f64, sha256:32, signature:64 (the source's Ed25519 over
@@ -66,7 +67,7 @@ export type PeerMessage =
       parents: { stripe: number; parent: MemberRef | null }[]; children: { stripe: number; id: string; add: boolean }[] }
   | { type: 'replica'; full: boolean; epoch: number; since: number; stripes: number; ops: ReplicaOp[] }
   | { type: 'resync'; what: number }
-  | { type: 'heartbeat'; maxSeq: number; direct: boolean }
+  | { type: 'heartbeat'; maxSeq: number; direct: boolean; watching: boolean }
   | { type: 'subscribe'; stripe: number; fromSeq: number }
   | { type: 'subscribed'; stripe: number; fromSeq: number }
   | { type: 'unsubscribe'; stripe: number }
@@ -188,8 +189,11 @@ export const CODECS: { [T in MsgName]: Codec<Msg<T>> } = {
   },
   resync: { id: 7, max: 3, encode: (w, m) => w.u8(m.what), decode: (r) => ({ type: 'resync', what: r.enum(Object.values(ResyncWhat)) }) },
   heartbeat: {
-    id: 8, max: 7, encode: (w, m) => w.i32(m.maxSeq).u8(m.direct ? 1 : 0),
-    decode: (r) => ({ type: 'heartbeat', maxSeq: r.i32(), direct: r.bool() }),
+    id: 8, max: 7, encode: (w, m) => w.i32(m.maxSeq).u8((m.direct ? 1 : 0) | (m.watching ? 2 : 0)),
+    decode: (r) => {
+      const maxSeq = r.i32(); const flags = r.flags(3);
+      return { type: 'heartbeat', maxSeq, direct: (flags & 1) !== 0, watching: (flags & 2) !== 0 };
+    },
   },
   subscribe: { id: 9, max: 7, encode: (w, m) => w.u8(m.stripe).i32(m.fromSeq), decode: (r) => ({ type: 'subscribe', stripe: stripeOf(r), fromSeq: r.i32() }) },
   subscribed: { id: 10, max: 7, encode: (w, m) => w.u8(m.stripe).i32(m.fromSeq), decode: (r) => ({ type: 'subscribed', stripe: stripeOf(r), fromSeq: r.i32() }) },

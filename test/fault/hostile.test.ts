@@ -110,7 +110,7 @@ test('hostile peers: bad strings, claimed ids, forged views, poisoned numbers, i
     // 3. A forged view and poisoned numbers from a stranger with its own (true) id.
     const h3 = await Hostile.open(tn.ip(4), tn.p2pPort, '127.0.0.93');
     await waitFor(() => h3.got.some((m) => m.type === 'hello'), 3000, 'the victim\'s HELLO');
-    h3.send({ type: 'heartbeat', maxSeq: 2 ** 31 - 1, direct: true });
+    h3.send({ type: 'heartbeat', maxSeq: 2 ** 31 - 1, direct: true, watching: true });
     h3.send({ type: 'update', full: true, epoch: 999, since: 0, stripes: 2, periodMs: 500, liveSeq: 99_000_000, coordinator: { id: '127.0.0.93', p2pPort: tn.p2pPort, httpPort: 1 },
       successors: [], source: { id: '127.0.0.93', key: randomBytes(32) }, parents: [], children: [] });
     assert.ok(await h3.closedWithin(3000), 'the forged view is refused');

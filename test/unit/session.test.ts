@@ -117,8 +117,20 @@ test('silence kills a watched link only; a watched link that hears nothing is cl
     a.watched = b!.watched = true;
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(a.state, 'open');
-    // B goes silent (a hang): A notices, B's side is not judged (not watched any more).
+    // Only A watches (B holds A's SUBSCRIBE until its view names A): B answers A's heartbeats.
     b!.watched = false;
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(a.state, 'open', 'a quiet end that does not watch the link answers one that does');
+    // Neither watches: no heartbeat goes either way (an unwatched end only answers a watching one).
+    a.watched = false;
+    await new Promise((r) => setTimeout(r, 700)); // B's record of A watching runs out
+    const beats: string[] = [];
+    a.on('message', (m: PeerMessage) => beats.push(`to a: ${m.type}`));
+    b!.on('message', (m: PeerMessage) => beats.push(`to b: ${m.type}`));
+    await new Promise((r) => setTimeout(r, 700));
+    assert.deepEqual(beats, [], 'heartbeats on a link neither end watches');
+    // A watches again; B goes silent (a hang): A notices.
+    a.watched = true;
     net.silence('10.0.0.2');
     assert.equal(await closeCode(a), 'PEER_TIMEOUT');
   } finally {
