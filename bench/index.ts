@@ -37,6 +37,7 @@
  * --fragile      direct only (see above)             --sizes a,b,c  scale only
  * --hosts N      lab only (default 50)
  * A flag that does not exist, a bad value, or a flag for another scenario is an error.
+ * BENCH_LOGS=<folder> (steady, churn, direct): every peer's log (debug level) is written there.
  *
  * OVERLAY FIELDS (steady, churn, direct, lab; figures.ts computes them). Window = [t0, T]:
  * t0 one period after every peer stored a chunk, T = t0 + duration; then 3 s to settle.

@@ -14,6 +14,8 @@
  * port, and its child the overlay process): CPU, RSS and socket bytes are summed over the
  * pids its /status names (`holderPid`, `pid`) and the spawned child's.
  */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Testnet } from '../test/helpers/testnet';
 import type { PeerStatus } from '../src/peer/status';
 import { ProcSampler, StatusPoller, SocketBytes, scanFolder, FileInfo, sleep, r, warnings, machineCpu, memAvailableMb } from './common';
@@ -205,6 +207,12 @@ export async function runOverlay(opts: OverlayOptions): Promise<{ figures: Recor
       events: events.map((e) => ({ ...e, atS: r((e.t - t0) / 1000, 2) })),
     });
     Object.assign(raw, { reattaches: poller.reattaches, events, t0 });
+    // BENCH_LOGS=<folder>: every peer's log (its last 5 000 lines, debug level) kept for reading.
+    const keep = process.env.BENCH_LOGS;
+    if (keep) {
+      await mkdir(keep, { recursive: true });
+      await Promise.all(everyone.map((k) => writeFile(path.join(keep, `${net.ip(k)}.log`), `${net.peers.get(k)!.log.join('\n')}\n`)));
+    }
     return { figures, raw };
   } finally {
     sampler.stop();
