@@ -36,6 +36,8 @@
  *                the founder's draw); the slots of each peer are in `slotsPerPeer`
  * --fragile      direct only (see above)             --sizes a,b,c  scale only
  * --hosts N      lab only (default 50)
+ * --load N       steady only: N CPU-bound processes (busy loops) beside the peers over the
+ *                window, a loaded machine; the name gets -load<N>, the figures `load`
  * A flag that does not exist, a bad value, or a flag for another scenario is an error.
  * BENCH_LOGS=<folder> (steady, churn, direct): every peer's log (debug level) is written there.
  *
@@ -138,7 +140,7 @@ interface Args extends OverlayArgs { scenario: string; sizes: number[]; hosts?: 
 const SCENARIOS = ['steady', 'churn', 'direct', 'scale', 'pool', 'compare', 'lab'] as const;
 /** Flags that belong to some scenarios only. */
 const ONLY: Record<string, readonly string[]> = {
-  slots: ['steady', 'churn'], mixed: ['steady', 'churn'], seed: ['steady', 'churn'], fragile: ['direct'], sizes: ['scale'], hosts: ['lab'],
+  slots: ['steady', 'churn'], mixed: ['steady', 'churn'], seed: ['steady', 'churn'], fragile: ['direct'], sizes: ['scale'], hosts: ['lab'], load: ['steady'],
 };
 
 /** @brief A commander parser of a number in [min, max] (integers only when `int`). */
@@ -172,6 +174,7 @@ function parseArgs(argv: string[]): Args {
     .option('--fragile', "direct: the course server's rule, overlay-process kills", false)
     .option('--sizes <list>', 'scale: peers per size, comma-separated', sizeList, [200, 500, 1000])
     .option('--hosts <n>', 'lab: hosts', num('--hosts', 2, 1000, true))
+    .option('--load <n>', 'steady: CPU-bound processes beside the peers over the window (a loaded machine)', num('--load', 0, 64, true))
     .showHelpAfterError()
     .parse(argv);
   const o = program.opts();
@@ -183,7 +186,7 @@ function parseArgs(argv: string[]): Args {
   }
   if (o.mixed && program.getOptionValueSource('slots') === 'cli') program.error('error: --slots and --mixed exclude each other');
   return { scenario, period: o.period, duration: o.duration, peers: o.peers, slots: o.slots, mixed: o.mixed, seed: o.seed,
-    fragile: o.fragile, sizes: o.sizes, hosts: o.hosts };
+    fragile: o.fragile, sizes: o.sizes, hosts: o.hosts, load: o.load };
 }
 
 /** The scaling pictures: control bytes per member per minute, and latency p50/p99, against N. */

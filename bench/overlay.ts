@@ -16,6 +16,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { spawn, ChildProcess } from 'node:child_process';
 import { Testnet } from '../test/helpers/testnet';
 import type { PeerStatus } from '../src/peer/status';
 import { ProcSampler, StatusPoller, SocketBytes, scanFolder, FileInfo, sleep, r, warnings, machineCpu, memAvailableMb } from './common';
@@ -66,6 +67,8 @@ export interface OverlayOptions {
   pollMs?: number;
   /** Count socket bytes with ss. */
   socketBytes?: boolean;
+  /** CPU-bound processes (busy loops) competing with the peers over the measured window: a loaded machine. */
+  load?: number;
   /** Called every 250 ms during the run with the elapsed ms. */
   during?: (ctx: RunCtx, elapsedMs: number) => Promise<void>;
   /** Stop starting peers when MemAvailable falls below this (MB). */
@@ -149,6 +152,7 @@ export async function runOverlay(opts: OverlayOptions): Promise<{ figures: Recor
   };
   const ctx = makeCtx(net, alive, poller, events, faults, slotsOf, add);
   const startT = Date.now();
+  const hogs: ChildProcess[] = [];
   try {
     // ---- start peers
     const batch = opts.startBatch ?? 1;
@@ -173,6 +177,9 @@ export async function runOverlay(opts: OverlayOptions): Promise<{ figures: Recor
     const aliveAtT0 = new Set(alive);
     const sockMark = opts.socketBytes ? sock.mark() : new Map<string, number>();
     sampler.start();
+    for (let i = 0; i < (opts.load ?? 0); i++) {
+      hogs.push(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+    }
     const cpuSnap = machineCpu().snap;
     // ---- run
     while (Date.now() - t0 < opts.durationS * 1000) {
@@ -180,6 +187,7 @@ export async function runOverlay(opts: OverlayOptions): Promise<{ figures: Recor
       if (opts.during) await opts.during(ctx, Date.now() - t0);
     }
     const machineCpuPct = machineCpu(cpuSnap).pct;
+    for (const h of hogs.splice(0)) h.kill('SIGKILL');
     sampler.stop();
     await poller.poll();
     const T = Date.now();
@@ -215,6 +223,7 @@ export async function runOverlay(opts: OverlayOptions): Promise<{ figures: Recor
     }
     return { figures, raw };
   } finally {
+    for (const h of hogs) h.kill('SIGKILL');
     sampler.stop();
     poller.stop();
     sock.stop();

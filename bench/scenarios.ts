@@ -23,6 +23,8 @@ export interface OverlayArgs {
   seed: number;
   /** direct: the course server's rule and overlay-process kills. */
   fragile: boolean;
+  /** steady: CPU-bound processes beside the peers over the window. */
+  load?: number;
 }
 
 /** The slots a mixed run draws from (seeded): a few thin peers, most around the stripes, a few rich. */
@@ -44,7 +46,8 @@ const TRACK_MS = 15_000;
 
 /** @brief Result-file suffix of a slots variant: '' (2 slots), '-s3', '-mixed'. */
 export function variant(a: OverlayArgs): string {
-  return a.mixed ? '-mixed' : a.slots !== 2 ? `-s${a.slots}` : '';
+  const base = a.mixed ? '-mixed' : a.slots !== 2 ? `-s${a.slots}` : '';
+  return a.load ? `${base}-load${a.load}` : base;
 }
 
 /** @brief The slot options of a run: equal slots, or a seeded draw per peer with fixed stripes. */
@@ -77,8 +80,8 @@ function report(name: string, scenario: string, figures: Record<string, unknown>
 /** @brief steady: no fault; balance, depth, latency and false suspicions of a quiet overlay. */
 export async function steady(a: OverlayArgs): Promise<void> {
   const name = `steady${variant(a)}`;
-  const { figures, raw } = await runOverlay({ peers: a.peers ?? 20, periodS: a.period ?? 2, durationS: a.duration ?? 60, ...slotOptions(a) });
-  report(name, 'steady', figures, overlayPlots(name, raw));
+  const { figures, raw } = await runOverlay({ peers: a.peers ?? 20, periodS: a.period ?? 2, durationS: a.duration ?? 60, load: a.load, ...slotOptions(a) });
+  report(name, 'steady', { ...figures, load: a.load ?? 0 }, overlayPlots(name, raw));
 }
 
 /**

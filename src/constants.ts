@@ -135,6 +135,8 @@ export const HEARTBEAT_MS = 200;
  * because our own loop stalled judges nobody).
  */
 export const HEARTBEAT_TIMEOUT_MS = 700;
+/** After a neighbour's silence, a member watches its link to the coordinator this long (is our own link the silent one?), ms. */
+export const COORDINATOR_PROBE_MS = 5_000;
 /** Time a connection may take to complete both HELLOs (and AUTH with an overlay key), ms. */
 export const HELLO_TIMEOUT_MS = 2_000;
 /** Time a P2P dial may take, ms. */

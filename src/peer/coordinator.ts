@@ -162,6 +162,8 @@ export class Coordinator {
         by.add(reporter);
         this.slowReports.set(id, by);
         if (by.size >= 2) { m.demote(id, now, DEMOTE_MS); this.slowReports.delete(id); }
+      } else if (reason === SuspectReason.REFUSED) {
+        m.resyncMember(id); // it lives and talks; its view lags: the next publication sends it whole
       } else if (!this.pings.has(id)) {
         const nonce = Math.floor(Math.random() * 0xffffffff);
         this.pings.set(id, { nonce, deadline: now + this.opts.timings.pingTimeoutMs });

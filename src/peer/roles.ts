@@ -18,7 +18,7 @@ import type { Session } from './session';
 import type { Parts } from './options';
 import { Membership } from './membership';
 import { ByeReason, MemberRef, Msg, ResyncWhat } from '../protocol/peer';
-import { LOAD_TAU_MS } from '../constants';
+import { COORDINATOR_PROBE_MS, LOAD_TAU_MS } from '../constants';
 
 /** Most JOINs held while we are between roles. */
 const MAX_HELD_JOINS = 256;
@@ -111,6 +111,7 @@ export class Roles {
   linkClosed(id: string, code: string): void {
     const p = this.p;
     this.gone(id);
+    if (code === 'PEER_TIMEOUT' && this.role === 'member' && p.view.coordinator && p.view.coordinator.id !== id) this.probeCoordinator(p.view.coordinator.id);
     // Asked again first after silence (a cut link is not a dead coordinator), or when the silence
     // was ours (we were stopped or starved: it dropped us, it lives). Otherwise a closed link is a
     // dead coordinator: its process crashed, and the successors know the view.
@@ -142,6 +143,18 @@ export class Roles {
     }
     p.coordinator.stop();
     this.role = 'closed';
+  }
+
+  /**
+   * A neighbour went silent: the silence may be our own link's (down, cut off), which would have
+   * cost us our membership too while our link to the coordinator, unwatched, still looks open
+   * (its close waits in TCP's retransmissions). So we watch that link for COORDINATOR_PROBE_MS:
+   * the coordinator answers our heartbeats, or the link is closed for silence and we rejoin.
+   */
+  private probeCoordinator(id: string): void {
+    const c = this.p.connections;
+    c.watch(id, 'probe', true);
+    setTimeout(() => c.watch(id, 'probe', false), COORDINATOR_PROBE_MS).unref();
   }
 
   /** Every part forgets a peer that is gone. */

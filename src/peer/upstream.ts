@@ -38,7 +38,12 @@ interface StripeState {
   laggingSinceMs: number;
   /** Highest sequence received in this stripe. */
   lastSeq: number;
+  /** NOT_CHILD refusals from this parent in a row (its view does not name us). */
+  refusals: number;
 }
+
+/** NOT_CHILD refusals in a row (each after the parent held us SUBSCRIBE_HOLD_MS) before we report the parent. */
+const REFUSALS_TO_REPORT = 2;
 
 /** Options of the upstream. */
 export interface UpstreamOptions {
@@ -83,12 +88,13 @@ export class Upstream {
     const now = this.opts.now();
     this.K = parents.length;
     for (let s = 0; s < parents.length; s++) {
-      const st = (this.stripes[s] ??= { parent: null, detachedMs: 0, retryAtMs: 0, laggingSinceMs: 0, lastSeq: -1 });
+      const st = (this.stripes[s] ??= { parent: null, detachedMs: 0, retryAtMs: 0, laggingSinceMs: 0, lastSeq: -1, refusals: 0 });
       const next = parents[s];
       if ((st.parent?.id ?? '') === (next?.id ?? '')) continue;
       const old = st.parent;
       st.parent = next;
       st.laggingSinceMs = 0;
+      st.refusals = 0;
       if (old) {
         this.senders.set(old.id, now + LATE_CHUNK_MS);
         this.opts.session(old.id)?.send({ type: 'unsubscribe', stripe: s });
@@ -145,16 +151,27 @@ export class Upstream {
     const st = this.stripes[stripe];
     if (!st || st.parent?.id !== from) return;
     st.retryAtMs = 0;
+    st.refusals = 0;
     if (st.detachedMs) {
       this.opts.stats.reattached(this.opts.now() - st.detachedMs);
       st.detachedMs = 0;
     }
   }
 
-  /** @brief A subscription was refused: retry shortly (our parent's view may lag ours). */
+  /**
+   * @brief A subscription was refused: retry shortly (our parent's view may lag ours). A parent
+   * that keeps refusing us as a stranger (REFUSALS_TO_REPORT in a row: its view lost the move) is
+   * reported (SUSPECT REFUSED): the coordinator moves us and sends that parent its whole view,
+   * rather than leave the stripe unfed until the lag rule sees it.
+   */
   onRefused(from: string, stripe: number, reason: number): void {
     const st = this.stripes[stripe];
-    if (st && st.parent?.id === from) st.retryAtMs = this.opts.now() + (reason === RefuseReason.SLOTS_FULL ? SUBSCRIBE_RETRY_MS : SUBSCRIBE_RETRY_MS * 2);
+    if (!st || st.parent?.id !== from) return;
+    st.retryAtMs = this.opts.now() + (reason === RefuseReason.SLOTS_FULL ? SUBSCRIBE_RETRY_MS : SUBSCRIBE_RETRY_MS * 2);
+    if (reason !== RefuseReason.NOT_CHILD || ++st.refusals < REFUSALS_TO_REPORT) return;
+    st.refusals = 0;
+    this.opts.log.warn({ parent: from, stripe }, 'parent refuses us as its child: asking to be moved');
+    this.opts.suspect(from, SuspectReason.REFUSED);
   }
 
   /** @brief The link to `id` died: orphan its stripes and tell the coordinator. */

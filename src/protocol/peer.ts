@@ -43,8 +43,11 @@ export interface MemberRef {
 
 /** Why a subscription was refused. */
 export const RefuseReason = { SLOTS_FULL: 1, NOT_CHILD: 2 } as const;
-/** Why a member is reported to the coordinator. */
-export const SuspectReason = { LINK_DIED: 1, SLOW: 2, BAD_DATA: 3 } as const;
+/**
+ * Why a member is reported to the coordinator. REFUSED: our parent refuses our SUBSCRIBE as
+ * from a stranger (its view does not name us as its child).
+ */
+export const SuspectReason = { LINK_DIED: 1, SLOW: 2, BAD_DATA: 3, REFUSED: 4 } as const;
 /** Why a peer says goodbye. */
 export const ByeReason = { LEAVING: 0, ABDICATING: 1 } as const;
 /** What a RESYNC asks for. */

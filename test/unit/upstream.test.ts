@@ -14,6 +14,7 @@ import { silentLogger } from '../../src/log';
 import { LATE_CHUNK_MS } from '../../src/constants';
 import type { ChunkStore } from '../../src/peer/store';
 import type { Session } from '../../src/peer/session';
+import { RefuseReason, SuspectReason } from '../../src/protocol/peer';
 
 test('a former parent\'s chunk is late for LATE_CHUNK_MS after the move, in any stripe; a stranger\'s never is', () => {
   let now = 1_000;
@@ -36,4 +37,26 @@ test('a former parent\'s chunk is late for LATE_CHUNK_MS after the move, in any 
   now += LATE_CHUNK_MS;
   up.tick(now, 2_000);
   assert.equal(up.wasParent(A.id), false, 'past LATE_CHUNK_MS');
+});
+
+test('a parent that refuses us as a stranger twice in a row is reported (SUSPECT REFUSED); a full parent is not', () => {
+  const suspects: string[] = [];
+  const session = () => ({ send: () => true }) as unknown as Session;
+  const up = new Upstream({
+    self: '10.0.0.9', store: { firstSeq: 0, maxSeq: -1, missing: () => [] } as unknown as ChunkStore, stats: new Ledger(), log: silentLogger(),
+    now: () => 1_000, dial: async () => session(), session, watch: () => {}, holders: () => [], suspect: (id, reason) => suspects.push(`${id}:${reason}`),
+  });
+  const A = { id: '10.0.0.1', p2pPort: 9092, httpPort: 9093 };
+  up.apply([A, A]);
+  for (let i = 0; i < 3; i++) up.onRefused(A.id, 0, RefuseReason.SLOTS_FULL);
+  assert.deepEqual(suspects, [], 'SLOTS_FULL: its slot frees in a moment');
+  up.onRefused(A.id, 0, RefuseReason.NOT_CHILD);
+  up.onSubscribed(A.id, 0); // accepted in between: the count starts again
+  up.onRefused(A.id, 0, RefuseReason.NOT_CHILD);
+  assert.deepEqual(suspects, []);
+  up.onRefused(A.id, 0, RefuseReason.NOT_CHILD);
+  assert.deepEqual(suspects, [`${A.id}:${SuspectReason.REFUSED}`]);
+  up.onRefused('10.0.0.7', 1, RefuseReason.NOT_CHILD);
+  up.onRefused('10.0.0.7', 1, RefuseReason.NOT_CHILD);
+  assert.equal(suspects.length, 1, 'a refusal from a member that is not our parent counts for nothing');
 });
