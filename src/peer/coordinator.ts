@@ -150,6 +150,12 @@ export class Coordinator {
     const m = this.membership!;
     if (!m.members.has(id) && id !== this.opts.self.id) return;
     const now = this.opts.now();
+    if (reason === SuspectReason.REFUSED) {
+      // It lives and talks; its view lags ours: the next publication sends it whole (the edge
+      // stays: avoiding it could leave a small overlay with nowhere to place the reporter).
+      m.resyncMember(id);
+      return this.publishSoon();
+    }
     if (id === this.opts.self.id || !this.opts.connections.get(id)) {
       if (id !== this.opts.self.id && m.remove(id, now)) this.opts.log.info({ member: id, reporter }, 'member removed (its link is gone)');
     } else {
@@ -162,8 +168,6 @@ export class Coordinator {
         by.add(reporter);
         this.slowReports.set(id, by);
         if (by.size >= 2) { m.demote(id, now, DEMOTE_MS); this.slowReports.delete(id); }
-      } else if (reason === SuspectReason.REFUSED) {
-        m.resyncMember(id); // it lives and talks; its view lags: the next publication sends it whole
       } else if (!this.pings.has(id)) {
         const nonce = Math.floor(Math.random() * 0xffffffff);
         this.pings.set(id, { nonce, deadline: now + this.opts.timings.pingTimeoutMs });

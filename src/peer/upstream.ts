@@ -161,8 +161,8 @@ export class Upstream {
   /**
    * @brief A subscription was refused: retry shortly (our parent's view may lag ours). A parent
    * that keeps refusing us as a stranger (REFUSALS_TO_REPORT in a row: its view lost the move) is
-   * reported (SUSPECT REFUSED): the coordinator moves us and sends that parent its whole view,
-   * rather than leave the stripe unfed until the lag rule sees it.
+   * reported (SUSPECT REFUSED): the coordinator sends that parent its whole view, rather than
+   * leave the stripe unfed until the lag rule sees it.
    */
   onRefused(from: string, stripe: number, reason: number): void {
     const st = this.stripes[stripe];
@@ -170,7 +170,7 @@ export class Upstream {
     st.retryAtMs = this.opts.now() + (reason === RefuseReason.SLOTS_FULL ? SUBSCRIBE_RETRY_MS : SUBSCRIBE_RETRY_MS * 2);
     if (reason !== RefuseReason.NOT_CHILD || ++st.refusals < REFUSALS_TO_REPORT) return;
     st.refusals = 0;
-    this.opts.log.warn({ parent: from, stripe }, 'parent refuses us as its child: asking to be moved');
+    this.opts.log.warn({ parent: from, stripe }, 'parent refuses us as its child: reported');
     this.opts.suspect(from, SuspectReason.REFUSED);
   }
 
