@@ -348,7 +348,7 @@ function balance(a: AnalyzeIn, origins: Origins, inWindow: (seq: number) => bool
   let B = 0;
   for (const [seq, o] of origins) if (inWindow(seq)) B += o.size;
   // A capped peer's use of its fair share (its slots x B/K bytes): 1 when it sends all it may.
-  const cappedUse = mixed ? others.filter((x) => slotsOf(x.k) < level).map((x) => x.bytes / ((slotsOf(x.k) * B) / K)) : [];
+  const cappedUse = mixed ? others.filter((x) => slotsOf(x.k) > 0 && slotsOf(x.k) < level).map((x) => x.bytes / ((slotsOf(x.k) * B) / K)) : [];
   const shareOthers = N > 1 ? ((N - 2) * B) / (N - 1) : NaN;
   const mean = vals.length ? vals.reduce((x, y) => x + y, 0) / vals.length : NaN;
   const slotsPerPeer = Object.fromEntries([...a.slotsOf].map(([k, s]) => [a.net.ip(k), s]));

@@ -39,7 +39,8 @@
  * --load N       steady only: N CPU-bound processes (busy loops) beside the peers over the
  *                window, a loaded machine; the name gets -load<N>, the figures `load`
  * A flag that does not exist, a bad value, or a flag for another scenario is an error.
- * BENCH_LOGS=<folder> (steady, churn, direct): every peer's log (debug level) is written there.
+ * BENCH_LOGS=<folder> (steady, churn, direct): every peer's log (debug level, the last 5 000
+ * lines of each) is written there.
  *
  * OVERLAY FIELDS (steady, churn, direct, lab; figures.ts computes them). Window = [t0, T]:
  * t0 one period after every peer stored a chunk, T = t0 + duration; then 3 s to settle.

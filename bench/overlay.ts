@@ -178,7 +178,7 @@ export async function runOverlay(opts: OverlayOptions): Promise<{ figures: Recor
     const sockMark = opts.socketBytes ? sock.mark() : new Map<string, number>();
     sampler.start();
     for (let i = 0; i < (opts.load ?? 0); i++) {
-      hogs.push(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+      hogs.push(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }).on('error', () => undefined));
     }
     const cpuSnap = machineCpu().snap;
     // ---- run
@@ -215,7 +215,7 @@ export async function runOverlay(opts: OverlayOptions): Promise<{ figures: Recor
       events: events.map((e) => ({ ...e, atS: r((e.t - t0) / 1000, 2) })),
     });
     Object.assign(raw, { reattaches: poller.reattaches, events, t0 });
-    // BENCH_LOGS=<folder>: every peer's log (its last 5 000 lines, debug level) kept for reading.
+    // BENCH_LOGS=<folder>: every peer's log (the last 5 000 lines the testnet keeps, debug level).
     const keep = process.env.BENCH_LOGS;
     if (keep) {
       await mkdir(keep, { recursive: true });

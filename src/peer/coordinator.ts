@@ -151,9 +151,11 @@ export class Coordinator {
     if (!m.members.has(id) && id !== this.opts.self.id) return;
     const now = this.opts.now();
     if (reason === SuspectReason.REFUSED) {
-      // It lives and talks; its view lags ours: the next publication sends it whole (the edge
-      // stays: avoiding it could leave a small overlay with nowhere to place the reporter).
+      // It lives and talks; its view, or the reporter's, lags ours: the next publication sends
+      // both whole (the edge stays: avoiding it could leave a small overlay with nowhere to
+      // place the reporter). A refusing root (ourselves) checks our forest: the reporter's lags.
       m.resyncMember(id);
+      m.resyncMember(reporter);
       return this.publishSoon();
     }
     if (id === this.opts.self.id || !this.opts.connections.get(id)) {

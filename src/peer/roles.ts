@@ -28,6 +28,8 @@ export class Roles {
   /** The current role. */
   role: 'starting' | 'joining' | 'member' | 'coordinator' | 'leaving' | 'closed' = 'starting';
   private readonly held = new Set<Session>();
+  /** Coordinator links we probe, until when (probeCoordinator). */
+  private readonly probes = new Map<string, number>();
 
   /** @param p The peer's parts. */
   constructor(private readonly p: Parts) {}
@@ -153,8 +155,17 @@ export class Roles {
    */
   private probeCoordinator(id: string): void {
     const c = this.p.connections;
+    const known = this.probes.has(id);
+    this.probes.set(id, this.p.now() + COORDINATOR_PROBE_MS);
+    if (known) return; // a probe of it runs: it lasts until the new deadline
     c.watch(id, 'probe', true);
-    setTimeout(() => c.watch(id, 'probe', false), COORDINATOR_PROBE_MS).unref();
+    const end = (): void => {
+      const left = (this.probes.get(id) ?? 0) - this.p.now();
+      if (left > 0) return void setTimeout(end, left).unref();
+      this.probes.delete(id);
+      c.watch(id, 'probe', false);
+    };
+    setTimeout(end, COORDINATOR_PROBE_MS).unref();
   }
 
   /** Every part forgets a peer that is gone. */

@@ -68,8 +68,9 @@ export class Session extends EventEmitter {
   state: 'handshake' | 'auth' | 'open' | 'closed' = 'handshake';
   /** Why the session closed. */
   closeCode: CloseCode = '';
-  /** Watched: heartbeats when quiet, closed when silent. */
-  watched = false;
+  private isWatched = false;
+  /** When the session last became watched: its silence is judged from then on, not before. */
+  private watchedSinceMs = 0;
   /** Newest sequence the remote holds, from its heartbeats (-1 when unknown). */
   remoteMaxSeq = -1;
   /** CHUNK payload bytes sent and received. */
@@ -190,12 +191,26 @@ export class Session extends EventEmitter {
       if (quiet && now < this.remoteWatchesUntil) this.heartbeat(false);
       return;
     }
-    if (!stalled && now - this.lastRxMs > this.opts.timeoutMs) return this.close('PEER_TIMEOUT');
+    if (!stalled && now - Math.max(this.lastRxMs, this.watchedSinceMs) > this.opts.timeoutMs) return this.close('PEER_TIMEOUT');
     if (quiet) this.heartbeat(true);
   }
 
   private heartbeat(watching: boolean): void {
     this.send({ type: 'heartbeat', maxSeq: this.opts.maxSeq(), direct: this.opts.direct(), watching });
+  }
+
+  /** Watched: heartbeats when quiet, closed when silent. */
+  get watched(): boolean {
+    return this.isWatched;
+  }
+
+  /**
+   * Watching starts the silence clock: a link that was quiet while nobody watched it (a
+   * member's link to its coordinator, an idle link to a new parent) is not dead for that.
+   */
+  set watched(on: boolean) {
+    if (on && !this.isWatched) this.watchedSinceMs = this.opts.now();
+    this.isWatched = on;
   }
 
   /** Bytes wait for the remote and it took none of them for slowReceiverMs. */

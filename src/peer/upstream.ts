@@ -168,7 +168,11 @@ export class Upstream {
     const st = this.stripes[stripe];
     if (!st || st.parent?.id !== from) return;
     st.retryAtMs = this.opts.now() + (reason === RefuseReason.SLOTS_FULL ? SUBSCRIBE_RETRY_MS : SUBSCRIBE_RETRY_MS * 2);
-    if (reason !== RefuseReason.NOT_CHILD || ++st.refusals < REFUSALS_TO_REPORT) return;
+    if (reason !== RefuseReason.NOT_CHILD) {
+      st.refusals = 0;
+      return;
+    }
+    if (++st.refusals < REFUSALS_TO_REPORT) return;
     st.refusals = 0;
     this.opts.log.warn({ parent: from, stripe }, 'parent refuses us as its child: reported');
     this.opts.suspect(from, SuspectReason.REFUSED);

@@ -193,8 +193,11 @@ test('the coordinator\'s first successor hangs (SIGSTOP) past the silence timeou
     for (const k of all) await net.addPeer(k, 2);
     await advance(net, all, 6);
     const [coord] = await find(net, all, (s) => s.role === 'coordinator');
-    // The successors are the direct members, then the oldest: the first member to join after the coordinator.
-    const hung = all.find((k) => k !== coord)!;
+    // A member's /status lists its view: the coordinator, then the successors in order.
+    const other = all.find((k) => k !== coord)!;
+    const first = (await net.status(other)).members[1]?.id;
+    const hung = all.find((k) => net.ip(k) === first);
+    assert.ok(hung !== undefined && hung !== coord, `the first successor (${first}) is a member`);
     const took = (): number => net.peers.get(hung)!.log.filter((l) => l.includes('coordinator role taken')).length;
     const before = took();
     net.signal(hung, 'SIGSTOP');

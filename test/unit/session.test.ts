@@ -129,8 +129,12 @@ test('silence kills a watched link only; a watched link that hears nothing is cl
     b!.on('message', (m: PeerMessage) => beats.push(`to b: ${m.type}`));
     await new Promise((r) => setTimeout(r, 700));
     assert.deepEqual(beats, [], 'heartbeats on a link neither end watches');
-    // A watches again; B goes silent (a hang): A notices.
+    // A watches again after 1.4 s of quiet (past its 0.6 s timeout): the silence is judged from
+    // then on, B answers, the link stays.
     a.watched = true;
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(a.state, 'open', 'a link quiet while unwatched is not dead when watching starts');
+    // B goes silent (a hang): A notices.
     net.silence('10.0.0.2');
     assert.equal(await closeCode(a), 'PEER_TIMEOUT');
   } finally {

@@ -51,6 +51,8 @@ test('a parent that refuses us as a stranger twice in a row is reported (SUSPECT
   for (let i = 0; i < 3; i++) up.onRefused(A.id, 0, RefuseReason.SLOTS_FULL);
   assert.deepEqual(suspects, [], 'SLOTS_FULL: its slot frees in a moment');
   up.onRefused(A.id, 0, RefuseReason.NOT_CHILD);
+  up.onRefused(A.id, 0, RefuseReason.SLOTS_FULL); // refused for another reason: not in a row
+  up.onRefused(A.id, 0, RefuseReason.NOT_CHILD);
   up.onSubscribed(A.id, 0); // accepted in between: the count starts again
   up.onRefused(A.id, 0, RefuseReason.NOT_CHILD);
   assert.deepEqual(suspects, []);
