@@ -89,6 +89,8 @@ export class Connections {
   private listener: Listener | null = null;
   private readonly registry = new Map<string, Session>();
   private readonly all = new Set<Session>();
+  /** A registered link closed while a twin was opening (see the close handler), by peer id. */
+  private readonly pendingLoss = new Map<string, { s: Session; code: CloseCode }>();
   private readonly perIp = new Map<string, number>();
   private readonly dialing = new Map<string, Promise<Session>>();
   private readonly watched = new Map<string, Set<string>>();
@@ -197,9 +199,21 @@ export class Connections {
       }
       if (this.registry.get(s.id) === s) {
         this.registry.delete(s.id);
-        // A neighbour lost (silence, a reset, its crash): the first sign of most faults.
-        this.opts.log.info({ peer: s.id, code, watched: s.watched }, 'session closed');
-        this.opts.onClose(s, code);
+        // Both ends dialed at once and the remote closed this one as its DUPLICATE before our
+        // twin (the link it keeps) finished its handshake here: the twin takes over; the loss is
+        // told only if the twin fails too.
+        if (code === 'CLOSED' && this.twinOf(s)) {
+          this.pendingLoss.set(s.id, { s, code });
+          this.opts.log.debug({ peer: s.id }, 'a link closed while its twin opens: the twin takes over');
+          return;
+        }
+        this.lost(s, code);
+      } else {
+        const loss = this.pendingLoss.get(s.address);
+        if (loss && !this.registry.has(s.address) && !this.twinOf(s)) {
+          this.pendingLoss.delete(s.address);
+          this.lost(loss.s, loss.code);
+        }
       }
     });
     return s;
@@ -216,6 +230,19 @@ export class Connections {
     if (why.size) this.watched.set(id, why); else this.watched.delete(id);
     const s = this.registry.get(id);
     if (s) s.watched = why.size > 0;
+  }
+
+  /** A neighbour lost (silence, a reset, its crash): the first sign of most faults. */
+  private lost(s: Session, code: CloseCode): void {
+    this.opts.log.info({ peer: s.id, code, watched: s.watched }, 'session closed');
+    this.opts.onClose(s, code);
+  }
+
+  /** Another session with the same peer, not closed (being dialed or in its handshake). */
+  private twinOf(s: Session): Session | undefined {
+    const id = s.id || s.address;
+    for (const x of this.all) if (x !== s && !x.isClosed() && (x.id || x.address) === id) return x;
+    return undefined;
   }
 
   /**
@@ -235,6 +262,7 @@ export class Connections {
       return;
     }
     this.registry.set(id, s);
+    this.pendingLoss.delete(id);
     s.watched = this.watched.has(id);
     this.opts.onOpen(s);
   }

@@ -89,8 +89,11 @@ export class MemoryConnection extends Duplex implements Connection {
     for (const h of this.held) h.cb(netError('ECONNRESET', 'connection destroyed'));
     this.held = [];
     const peer = this.peer;
-    // A graceful close (we ended first) reaches the other end as EOF; anything else as a reset.
-    if (peer && !peer.destroyed && !this.ended) setImmediate(() => peer.destroy());
+    // A graceful close (we ended first) reaches the other end as EOF; anything else as a reset,
+    // unless the network loses it (a silent host's reset never arrives: the other end has to
+    // notice the silence).
+    const reaches = (): boolean => this.net.delivers(this.localAddress, this.remoteAddress);
+    if (peer && !peer.destroyed && !this.ended && reaches()) setImmediate(() => { if (reaches()) peer.destroy(); });
     cb(err);
   }
 
