@@ -24,7 +24,7 @@ import type { Logger } from '../log';
 import type { Session } from './session';
 import { nextInStripe } from './stripes';
 import { MemberRef, RefuseReason, SuspectReason } from '../protocol/peer';
-import { BUFFER_CHUNKS, FETCH_RETRY_MS, FETCH_TRIES, LAG_CHUNKS, LAG_PERIODS, LATE_CHUNK_MS, SUBSCRIBE_RETRY_MS } from '../constants';
+import { BUFFER_CHUNKS, FETCH_RETRY_MS, FETCH_TRIES, LAG_CHUNKS, LAG_PERIODS, LATE_CHUNK_MS, SUBSCRIBE_HOLD_MS, SUBSCRIBE_RETRY_MS } from '../constants';
 
 /** Per-stripe state. */
 interface StripeState {
@@ -278,7 +278,11 @@ export class Upstream {
     const from = st.lastSeq >= 0 ? st.lastSeq + this.K : nextInStripe(store.firstSeq ?? 0, s, this.K);
     this.opts.watch(parent.id, 'parent', true);
     this.opts.dial(parent).then((x) => {
-      if (this.stripes[s]?.parent?.id === parent.id) x.send({ type: 'subscribe', stripe: s, fromSeq: from });
+      if (this.stripes[s]?.parent?.id !== parent.id) return;
+      x.send({ type: 'subscribe', stripe: s, fromSeq: from });
+      // Unanswered (lost on a link that closed as a duplicate, say) it is sent again: a parent
+      // answers within SUBSCRIBE_HOLD_MS, SUBSCRIBED or REFUSED.
+      st.retryAtMs = this.opts.now() + SUBSCRIBE_HOLD_MS + SUBSCRIBE_RETRY_MS * 4;
     }, (err: Error) => {
       this.opts.log.debug({ parent: parent.id, stripe: s, err: err.message }, 'cannot reach parent; will retry');
       if (this.stripes[s]?.parent?.id === parent.id) st.retryAtMs = this.opts.now() + SUBSCRIBE_RETRY_MS * 4;

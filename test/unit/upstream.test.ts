@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { Upstream } from '../../src/peer/upstream';
 import { Ledger } from '../../src/peer/stats';
 import { silentLogger } from '../../src/log';
-import { LATE_CHUNK_MS } from '../../src/constants';
+import { LATE_CHUNK_MS, SUBSCRIBE_HOLD_MS } from '../../src/constants';
 import type { ChunkStore } from '../../src/peer/store';
 import type { Session } from '../../src/peer/session';
 import { RefuseReason, SuspectReason } from '../../src/protocol/peer';
@@ -61,4 +61,23 @@ test('a parent that refuses us as a stranger twice in a row is reported (SUSPECT
   up.onRefused('10.0.0.7', 1, RefuseReason.NOT_CHILD);
   up.onRefused('10.0.0.7', 1, RefuseReason.NOT_CHILD);
   assert.equal(suspects.length, 1, 'a refusal from a member that is not our parent counts for nothing');
+});
+
+test('a SUBSCRIBE nobody answers is sent again; an answered one is not', async () => {
+  let now = 1_000;
+  const sent: string[] = [];
+  const session = (id: string) => ({ send: (m: { type: string; stripe?: number }) => { sent.push(`${id}:${m.type}:${m.stripe}`); return true; } }) as unknown as Session;
+  const up = new Upstream({
+    self: '10.0.0.9', store: { firstSeq: 0, maxSeq: -1, missing: () => [] } as unknown as ChunkStore, stats: new Ledger(), log: silentLogger(),
+    now: () => now, dial: async (ref) => session(ref.id), session, watch: () => {}, holders: () => [], suspect: () => {},
+  });
+  const A = { id: '10.0.0.1', p2pPort: 9092, httpPort: 9093 };
+  up.apply([A, A]);
+  await new Promise((r) => setImmediate(r)); // the dials resolve
+  assert.deepEqual(sent, [`${A.id}:subscribe:0`, `${A.id}:subscribe:1`]);
+  up.onSubscribed(A.id, 1); // stripe 1 answered, stripe 0 lost on the way
+  now += SUBSCRIBE_HOLD_MS + 1_000;
+  up.tick(now, 2_000);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(sent.slice(2), [`${A.id}:subscribe:0`], 'only the unanswered stripe is asked again');
 });
