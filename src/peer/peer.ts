@@ -101,8 +101,8 @@ export class Peer {
       saveState: () => this.save(),
       stalledLately: () => {
         const at = now();
-        const stalling = this.lastTick > 0 && at - this.lastTick > 3 * t.tickMs; // left a stall, before the tick saw it
-        return stalling || (this.lastStallMs > 0 && at - this.lastStallMs < t.heartbeatTimeoutMs);
+        // Leaving a stall the tick has not seen yet, or one it saw within the heartbeat timeout.
+        return this.loopStalled(at) || (this.lastStallMs > 0 && at - this.lastStallMs < t.heartbeatTimeoutMs);
       },
     });
     p.join = new Join({
@@ -141,14 +141,20 @@ export class Peer {
   private tick(): void {
     const p = this.parts;
     const now = p.now();
-    const stalled = now - this.lastTick > 3 * this.t.tickMs; // our own loop stalled: judge nobody's silence
+    const stalled = this.loopStalled(now); // judge nobody's silence then
     this.lastTick = now;
     if (stalled) this.lastStallMs = now;
     p.connections.tick(now, stalled);
+    this.roles.tick(now);
     p.relay.tick(now);
     p.upstream.tick(now, p.period.ms);
     p.source.tick(now);
     p.coordinator.tick(now);
+  }
+
+  /** Whether our own loop stalled: the tick is more than 3 ticks late. */
+  private loopStalled(now: number): boolean {
+    return this.lastTick > 0 && now - this.lastTick > 3 * this.t.tickMs;
   }
 
   /** @brief Graceful leave (`12C`, BYE, one more period), then every resource released. */

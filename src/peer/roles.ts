@@ -154,18 +154,17 @@ export class Roles {
    * the coordinator answers our heartbeats, or the link is closed for silence and we rejoin.
    */
   private probeCoordinator(id: string): void {
-    const c = this.p.connections;
-    const known = this.probes.has(id);
-    this.probes.set(id, this.p.now() + COORDINATOR_PROBE_MS);
-    if (known) return; // a probe of it runs: it lasts until the new deadline
-    c.watch(id, 'probe', true);
-    const end = (): void => {
-      const left = (this.probes.get(id) ?? 0) - this.p.now();
-      if (left > 0) return void setTimeout(end, left).unref();
+    this.probes.set(id, this.p.now() + COORDINATOR_PROBE_MS); // a running probe of it is extended
+    this.p.connections.watch(id, 'probe', true);
+  }
+
+  /** @brief The peer's tick: probes past their deadline end. */
+  tick(now: number): void {
+    for (const [id, until] of this.probes) {
+      if (now < until) continue;
       this.probes.delete(id);
-      c.watch(id, 'probe', false);
-    };
-    setTimeout(end, COORDINATOR_PROBE_MS).unref();
+      this.p.connections.watch(id, 'probe', false);
+    }
   }
 
   /** Every part forgets a peer that is gone. */
