@@ -71,7 +71,10 @@ export interface ConnectionsOptions {
   maxSeq: () => number;
   /** Whether we hold a server slot (HELLO, heartbeats). */
   direct: () => boolean;
-  /** A session finished its handshake and is registered. */
+  /**
+   * A session finished its handshake and is registered, alone or in place of a duplicate: what
+   * was sent on a link that closed as a duplicate may be lost, and the parts may send it again.
+   */
   onOpen: (s: Session) => void;
   /** A message arrived on an open session. */
   onMessage: (s: Session, m: PeerMessage) => void;
@@ -247,8 +250,9 @@ export class Connections {
 
   /**
    * Registers an open session. With two open sessions to one peer, both ends keep the one
-   * dialed by the lower id; the other closes as DUPLICATE without telling the parts (they know
-   * peers by id, not by connection).
+   * dialed by the lower id; the other closes as DUPLICATE without telling the parts of a loss
+   * (they know peers by id, not by connection). The parts hear of the link that stays when it
+   * replaces the registered one (onOpen): messages in flight on the closing one are lost.
    */
   private register(s: Session): void {
     const id = s.id;
@@ -259,6 +263,7 @@ export class Connections {
       this.registry.set(id, s);
       s.watched = this.watched.has(id);
       other.close('DUPLICATE');
+      this.opts.onOpen(s);
       return;
     }
     this.registry.set(id, s);

@@ -70,7 +70,7 @@ export class Peer {
       self: { ...self, slots: opts.slots, channel: opts.channel }, transport, key: opts.key ?? null, now, log, stats,
       timings: t, alloc: (n, type) => (type === MsgType.chunk ? sharedBuffer(n) : Buffer.allocUnsafe(n)),
       maxSeq: () => store.maxSeq, direct: () => p.source.direct,
-      onOpen: () => undefined,
+      onOpen: (s) => p.upstream.linkOpened(s.id),
       onMessage: (s, m) => dispatch(this.context, s, m),
       onClose: (s, code) => this.roles.linkClosed(s.id, code),
       keep: (id) => this.context.knows(id) || p.join.awaits(id),

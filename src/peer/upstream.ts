@@ -146,6 +146,18 @@ export class Upstream {
     this.fetches.delete(seq);
   }
 
+  /**
+   * @brief A link to `id` opened, alone or in place of one that closed as a duplicate: a
+   * SUBSCRIBE to it still unanswered may have been lost on the old link (both ends dialed at
+   * once, as a joiner and a member that gets it as a parent do), so it is sent again now rather
+   * than at its retry time.
+   */
+  linkOpened(id: string): void {
+    this.stripes.forEach((st, s) => {
+      if (st.parent?.id === id && st.retryAtMs) this.subscribe(s);
+    });
+  }
+
   /** @brief A parent accepted our subscription: the stripe is attached again. */
   onSubscribed(from: string, stripe: number): void {
     const st = this.stripes[stripe];

@@ -70,6 +70,29 @@ test('memory: 8 peers join, every chunk since each join reaches each, in order, 
   }
 });
 
+test('memory: equal slots 1, 2, 3, 4, 6, 8 (stripes auto): every peer receives every chunk, in order, no hole, slots kept', { timeout: 120_000 }, async () => {
+  for (const s of [1, 2, 3, 4, 6, 8]) {
+    const m = await Memnet.start();
+    const slots = new Map<number, number>();
+    try {
+      for (let k = 1; k <= 7; k++) {
+        slots.set(k, s);
+        await m.addPeer(k, s);
+      }
+      const all = [...m.peers.keys()];
+      // Two rounds of every stripe (K = min(s, 4)) past the last join.
+      await m.advance(all, 2 * Math.min(s, 4) + 4);
+      for (const k of all) {
+        assert.deepEqual(await holes(m, k), [], `slots ${s}: peer ${k} has holes`);
+        await inOrder(m, k);
+      }
+      await slotsKept(m, slots);
+    } finally {
+      await m.stop();
+    }
+  }
+});
+
 test('memory: a relaying peer cut abruptly, then one gone silent: nothing lost in any survivor, slots kept', { timeout: 60_000 }, async () => {
   const m = await Memnet.start();
   const slots = new Map<number, number>();

@@ -8,6 +8,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { MemoryNetwork } from '../../src/transport/memory';
+import type { Transport } from '../../src/transport/transport';
 import { Session, SessionOptions } from '../../src/peer/session';
 import { Connections } from '../../src/peer/connections';
 import { Ledger } from '../../src/peer/stats';
@@ -194,15 +195,15 @@ test('a remote that takes none of the bytes queued to it for slowReceiverMs is c
   }
 });
 
-test('two peers dialing each other at once keep one connection, the one dialed by the lower id', async () => {
+test('two peers dialing each other at once keep one connection, the one dialed by the lower id; each end\'s parts hear of the one it keeps', async () => {
   const net = new MemoryNetwork();
-  const mk = (id: string, opened: string[]) => new Connections({
+  const mk = (id: string, opened: Session[]) => new Connections({
     self: { id, p2pPort: 9092, httpPort: 9093, slots: 2, channel: 0 }, transport: net, key: null, now: Date.now, log: silentLogger(), stats: new Ledger(),
     timings: { heartbeatMs: 50, heartbeatTimeoutMs: 300, helloTimeoutMs: 500, dialTimeoutMs: 300, slowReceiverMs: 1_000 }, alloc: (n) => Buffer.allocUnsafe(n),
-    maxSeq: () => -1, direct: () => false, onOpen: (s) => opened.push(s.id), onMessage: () => undefined, onClose: () => undefined, keep: () => true,
+    maxSeq: () => -1, direct: () => false, onOpen: (s) => opened.push(s), onMessage: () => undefined, onClose: () => undefined, keep: () => true,
   });
-  const openedA: string[] = [];
-  const openedB: string[] = [];
+  const openedA: Session[] = [];
+  const openedB: Session[] = [];
   const A = mk('10.0.0.1', openedA);
   const B = mk('10.0.0.2', openedB);
   await A.listen();
@@ -215,8 +216,44 @@ test('two peers dialing each other at once keep one connection, the one dialed b
   assert.equal(keptA.outbound, true, 'A keeps the connection it dialed (10.0.0.1 < 10.0.0.2)');
   assert.equal(keptB.outbound, false, 'B keeps the same connection, inbound');
   assert.ok(sa && sb);
-  assert.deepEqual(openedA, ['10.0.0.2']);
-  assert.deepEqual(openedB, ['10.0.0.1']);
+  // What was sent on a link that closed as a duplicate may be lost: the parts hear of the link
+  // that replaced it (onOpen), and the last link they heard of is the one kept.
+  assert.deepEqual(openedA.map((s) => s.id), openedA.map(() => '10.0.0.2'));
+  assert.deepEqual(openedB.map((s) => s.id), openedB.map(() => '10.0.0.1'));
+  assert.equal(openedA.at(-1), keptA, 'A heard of the link it keeps');
+  assert.equal(openedB.at(-1), keptB, 'B heard of the link it keeps');
   await A.destroy();
   await B.destroy();
+});
+
+test('a link that replaces a registered one (the other direction\'s, dialed by the higher id) is told to the parts: what the closed one carried may be lost', async () => {
+  const net = new MemoryNetwork();
+  // B accepts late: A's dial reaches B's registry only after B's own dial to A registered at both ends.
+  const slowAccept: Transport = { listen: (o, h) => net.listen(o, (c) => void setTimeout(() => h(c), 40)), dial: (o) => net.dial(o) };
+  const mk = (id: string, transport: Transport, opened: Session[]) => new Connections({
+    self: { id, p2pPort: 9092, httpPort: 9093, slots: 2, channel: 0 }, transport, key: null, now: Date.now, log: silentLogger(), stats: new Ledger(),
+    timings: { heartbeatMs: 50, heartbeatTimeoutMs: 300, helloTimeoutMs: 500, dialTimeoutMs: 300, slowReceiverMs: 1_000 }, alloc: (n) => Buffer.allocUnsafe(n),
+    maxSeq: () => -1, direct: () => false, onOpen: (s) => opened.push(s), onMessage: () => undefined, onClose: () => undefined, keep: () => true,
+  });
+  const openedA: Session[] = [];
+  const openedB: Session[] = [];
+  const A = mk('10.0.0.1', net, openedA);
+  const B = mk('10.0.0.2', slowAccept, openedB);
+  await A.listen();
+  await B.listen();
+  try {
+    const dialedByA = A.dial('10.0.0.2', 9092);
+    await B.dial('10.0.0.1', 9092);
+    await waitFor(() => openedA.length > 0, 1000, 'a link registered at A');
+    const first = openedA[0];
+    assert.equal(first.outbound, false, 'A registered B\'s link first');
+    await dialedByA;
+    await waitFor(() => A.get('10.0.0.2')?.outbound === true && B.get('10.0.0.1')?.outbound === false, 1000, 'the link dialed by the lower id kept');
+    await waitFor(() => first.isClosed(), 1000, 'the replaced link closed');
+    assert.equal(openedA.at(-1), A.get('10.0.0.2'), 'A\'s parts heard of the link that replaced the first');
+    assert.equal(openedB.at(-1), B.get('10.0.0.1'), 'B\'s parts heard of the link that replaced its own');
+  } finally {
+    await A.destroy();
+    await B.destroy();
+  }
 });

@@ -81,3 +81,24 @@ test('a SUBSCRIBE nobody answers is sent again; an answered one is not', async (
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(sent.slice(2), [`${A.id}:subscribe:0`], 'only the unanswered stripe is asked again');
 });
+
+test('a SUBSCRIBE still unanswered when a new link to its parent opens (one closed as a duplicate) is sent again on it at once', async () => {
+  const now = 1_000;
+  const sent: string[] = [];
+  let link = 'first';
+  const session = (id: string) => ({ send: (m: { type: string; stripe?: number }) => { sent.push(`${link}:${id}:${m.type}:${m.stripe}`); return true; } }) as unknown as Session;
+  const up = new Upstream({
+    self: '10.0.0.9', store: { firstSeq: 0, maxSeq: -1, missing: () => [] } as unknown as ChunkStore, stats: new Ledger(), log: silentLogger(),
+    now: () => now, dial: async (ref) => session(ref.id), session, watch: () => {}, holders: () => [], suspect: () => {},
+  });
+  const A = { id: '10.0.0.1', p2pPort: 9092, httpPort: 9093 };
+  const B = { id: '10.0.0.2', p2pPort: 9092, httpPort: 9093 };
+  up.apply([A, A, B]);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(sent.length, 3);
+  up.onSubscribed(A.id, 1); // stripe 1 answered; stripe 0's SUBSCRIBE went down with the first link
+  link = 'second';
+  up.linkOpened(A.id); // the clock has not moved: no retry is due
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(sent.slice(3), [`second:${A.id}:subscribe:0`], 'only the unanswered stripe of that parent, on the new link');
+});
