@@ -52,7 +52,8 @@ const refusals = (net: Testnet): string[] => net.server!.log.filter((l) => /CHAN
 
 test('--fragile: the direct peer\'s overlay process SIGKILLed three times (its holder keeps 9091): the channel lives, each survivor loses at most one chunk, the killed peer receives again within two periods', { timeout: 240_000 }, async () => {
   const periodS = 2;
-  const net = await Testnet.start({ maxClients: 1, periodS, fragile: true });
+  // At debug level the server logs every push round and control request (for the diagnostics below).
+  const net = await Testnet.start({ maxClients: 1, periodS, fragile: true, logLevel: 'debug' });
   try {
     const all = [1, 2, 3, 4, 5, 6];
     for (const k of all) await net.addPeer(k, 2);
@@ -83,6 +84,11 @@ test('--fragile: the direct peer\'s overlay process SIGKILLed three times (its h
           console.error(`peer ${k}: ${st ? `role ${st.role} direct ${st.direct} lastSeq ${st.lastSeq} upstream ${st.upstream.map((u) => `${u.addr}/${u.stripes}`).join(' ')}` : 'no status'}`);
           for (const l of net.peers.get(k)!.log.filter((x) => /warn|error|"level":[45]0/.test(x)).slice(-8)) console.error(`  ${l.slice(0, 300)}`);
         }
+        // Whether the server still pushed, and to whom; what the direct peer did last.
+        console.error(`server: ${refusals(net).length} refusals; its last lines:`);
+        for (const l of net.server!.log.slice(-12)) console.error(`  ${l.slice(0, 300)}`);
+        console.error(`peer ${direct} (direct), its last lines:`);
+        for (const l of net.peers.get(direct)!.log.slice(-15)) console.error(`  ${l.slice(0, 300)}`);
         throw err;
       });
       assert.deepEqual(refusals(net), [], `round ${round}: the server saw no refused push`);
