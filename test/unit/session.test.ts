@@ -195,17 +195,21 @@ test('a remote that takes none of the bytes queued to it for slowReceiverMs is c
   }
 });
 
-test('two peers dialing each other at once keep one connection, the one dialed by the lower id; each end\'s parts hear of the one it keeps', async () => {
-  const net = new MemoryNetwork();
-  const mk = (id: string, opened: Session[]) => new Connections({
-    self: { id, p2pPort: 9092, httpPort: 9093, slots: 2, channel: 0 }, transport: net, key: null, now: Date.now, log: silentLogger(), stats: new Ledger(),
+/** A Connections registry for `id` on `transport` that records every session its parts hear of (onOpen). */
+function registry(id: string, transport: Transport, opened: Session[]): Connections {
+  return new Connections({
+    self: { id, p2pPort: 9092, httpPort: 9093, slots: 2, channel: 0 }, transport, key: null, now: Date.now, log: silentLogger(), stats: new Ledger(),
     timings: { heartbeatMs: 50, heartbeatTimeoutMs: 300, helloTimeoutMs: 500, dialTimeoutMs: 300, slowReceiverMs: 1_000 }, alloc: (n) => Buffer.allocUnsafe(n),
     maxSeq: () => -1, direct: () => false, onOpen: (s) => opened.push(s), onMessage: () => undefined, onClose: () => undefined, keep: () => true,
   });
+}
+
+test('two peers dialing each other at once keep one connection, the one dialed by the lower id; each end\'s parts hear of the one it keeps', async () => {
+  const net = new MemoryNetwork();
   const openedA: Session[] = [];
   const openedB: Session[] = [];
-  const A = mk('10.0.0.1', openedA);
-  const B = mk('10.0.0.2', openedB);
+  const A = registry('10.0.0.1', net, openedA);
+  const B = registry('10.0.0.2', net, openedB);
   await A.listen();
   await B.listen();
   const [sa, sb] = await Promise.all([A.dial('10.0.0.2', 9092), B.dial('10.0.0.1', 9092)]);
@@ -230,15 +234,10 @@ test('a link that replaces a registered one (the other direction\'s, dialed by t
   const net = new MemoryNetwork();
   // B accepts late: A's dial reaches B's registry only after B's own dial to A registered at both ends.
   const slowAccept: Transport = { listen: (o, h) => net.listen(o, (c) => void setTimeout(() => h(c), 40)), dial: (o) => net.dial(o) };
-  const mk = (id: string, transport: Transport, opened: Session[]) => new Connections({
-    self: { id, p2pPort: 9092, httpPort: 9093, slots: 2, channel: 0 }, transport, key: null, now: Date.now, log: silentLogger(), stats: new Ledger(),
-    timings: { heartbeatMs: 50, heartbeatTimeoutMs: 300, helloTimeoutMs: 500, dialTimeoutMs: 300, slowReceiverMs: 1_000 }, alloc: (n) => Buffer.allocUnsafe(n),
-    maxSeq: () => -1, direct: () => false, onOpen: (s) => opened.push(s), onMessage: () => undefined, onClose: () => undefined, keep: () => true,
-  });
   const openedA: Session[] = [];
   const openedB: Session[] = [];
-  const A = mk('10.0.0.1', net, openedA);
-  const B = mk('10.0.0.2', slowAccept, openedB);
+  const A = registry('10.0.0.1', net, openedA);
+  const B = registry('10.0.0.2', slowAccept, openedB);
   await A.listen();
   await B.listen();
   try {

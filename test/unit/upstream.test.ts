@@ -16,14 +16,19 @@ import type { ChunkStore } from '../../src/peer/store';
 import type { Session } from '../../src/peer/session';
 import { RefuseReason, SuspectReason } from '../../src/protocol/peer';
 
+/** The upstream of a member 10.0.0.9 with an empty store, whose links are `session`'s. */
+function child(session: (id: string) => Session, now: () => number, suspect: (id: string, reason: number) => void = () => {}): Upstream {
+  return new Upstream({
+    self: '10.0.0.9', store: { firstSeq: 0, maxSeq: -1, missing: () => [] } as unknown as ChunkStore, stats: new Ledger(), log: silentLogger(),
+    now, dial: async (ref) => session(ref.id), session, watch: () => {}, holders: () => [], suspect,
+  });
+}
+
 test('a former parent\'s chunk is late for LATE_CHUNK_MS after the move, in any stripe; a stranger\'s never is', () => {
   let now = 1_000;
   const sent: string[] = [];
   const session = (id: string) => ({ send: (m: { type: string }) => { sent.push(`${id}:${m.type}`); return true; } }) as unknown as Session;
-  const up = new Upstream({
-    self: '10.0.0.9', store: { firstSeq: 0, maxSeq: -1, missing: () => [] } as unknown as ChunkStore, stats: new Ledger(), log: silentLogger(),
-    now: () => now, dial: async (ref) => session(ref.id), session, watch: () => {}, holders: () => [], suspect: () => {},
-  });
+  const up = child(session, () => now);
   const A = { id: '10.0.0.1', p2pPort: 9092, httpPort: 9093 };
   const B = { id: '10.0.0.2', p2pPort: 9092, httpPort: 9093 };
   up.apply([A, A]);
@@ -42,10 +47,7 @@ test('a former parent\'s chunk is late for LATE_CHUNK_MS after the move, in any 
 test('a parent that refuses us as a stranger twice in a row is reported (SUSPECT REFUSED); a full parent is not', () => {
   const suspects: string[] = [];
   const session = () => ({ send: () => true }) as unknown as Session;
-  const up = new Upstream({
-    self: '10.0.0.9', store: { firstSeq: 0, maxSeq: -1, missing: () => [] } as unknown as ChunkStore, stats: new Ledger(), log: silentLogger(),
-    now: () => 1_000, dial: async () => session(), session, watch: () => {}, holders: () => [], suspect: (id, reason) => suspects.push(`${id}:${reason}`),
-  });
+  const up = child(session, () => 1_000, (id, reason) => suspects.push(`${id}:${reason}`));
   const A = { id: '10.0.0.1', p2pPort: 9092, httpPort: 9093 };
   up.apply([A, A]);
   for (let i = 0; i < 3; i++) up.onRefused(A.id, 0, RefuseReason.SLOTS_FULL);
@@ -67,10 +69,7 @@ test('a SUBSCRIBE nobody answers is sent again; an answered one is not', async (
   let now = 1_000;
   const sent: string[] = [];
   const session = (id: string) => ({ send: (m: { type: string; stripe?: number }) => { sent.push(`${id}:${m.type}:${m.stripe}`); return true; } }) as unknown as Session;
-  const up = new Upstream({
-    self: '10.0.0.9', store: { firstSeq: 0, maxSeq: -1, missing: () => [] } as unknown as ChunkStore, stats: new Ledger(), log: silentLogger(),
-    now: () => now, dial: async (ref) => session(ref.id), session, watch: () => {}, holders: () => [], suspect: () => {},
-  });
+  const up = child(session, () => now);
   const A = { id: '10.0.0.1', p2pPort: 9092, httpPort: 9093 };
   up.apply([A, A]);
   await new Promise((r) => setImmediate(r)); // the dials resolve
@@ -87,10 +86,7 @@ test('a SUBSCRIBE still unanswered when a new link to its parent opens (one clos
   const sent: string[] = [];
   let link = 'first';
   const session = (id: string) => ({ send: (m: { type: string; stripe?: number }) => { sent.push(`${link}:${id}:${m.type}:${m.stripe}`); return true; } }) as unknown as Session;
-  const up = new Upstream({
-    self: '10.0.0.9', store: { firstSeq: 0, maxSeq: -1, missing: () => [] } as unknown as ChunkStore, stats: new Ledger(), log: silentLogger(),
-    now: () => now, dial: async (ref) => session(ref.id), session, watch: () => {}, holders: () => [], suspect: () => {},
-  });
+  const up = child(session, () => now);
   const A = { id: '10.0.0.1', p2pPort: 9092, httpPort: 9093 };
   const B = { id: '10.0.0.2', p2pPort: 9092, httpPort: 9093 };
   up.apply([A, A, B]);
