@@ -91,8 +91,8 @@ export class Join {
       let listed: string[] = [];
       try {
         listed = await link.list();
-        if (listed.includes(self.id)) source.direct = true;
-        else source.direct = (await link.join()) === 'ok';
+        if (listed.includes(self.id) || (await link.join()) === 'ok') source.slotHeld();
+        else source.direct = false;
         if (source.direct && !listed.includes(self.id)) listed = await link.list();
         this.opts.log.info({ direct: source.direct, listed }, 'server answered');
       } catch (err) {

@@ -97,10 +97,18 @@ export class Source {
     this.last = opts.previous;
   }
 
-  /** @brief A push from the server. @param data Its bytes. @param ms Its accept time. */
-  onPush(data: Buffer, ms: number): void {
+  /**
+   * @brief The server's word that we hold a slot (`11C` lists us, or `10C` answered `10`). The
+   * watchdog counts the silence from now: a slot that never brings a push is asked for again.
+   */
+  slotHeld(): void {
     this.direct = true;
     this.lastPushMs = this.opts.now();
+  }
+
+  /** @brief A push from the server. @param data Its bytes. @param ms Its accept time. */
+  onPush(data: Buffer, ms: number): void {
+    this.slotHeld();
     if (this.active) return this.inject(data, ms);
     this.recent.push({ data, ms });
     if (this.recent.length > RECENT_PUSHES) this.recent.shift();
@@ -146,8 +154,7 @@ export class Source {
       while (still() && !this.direct && !this.stop.signal.aborted) {
         try {
           if ((await this.opts.link.join()) === 'ok') {
-            this.direct = true;
-            this.lastPushMs = this.opts.now();
+            this.slotHeld();
             this.opts.log.info('server slot taken');
           }
         } catch (err) {
@@ -161,7 +168,7 @@ export class Source {
 
   /** @brief The watchdog: a source the server stopped pushing to asks for its slot again. */
   tick(now: number): void {
-    if (!this.active || !this.direct || !this.lastPushMs) return;
+    if (!this.active || !this.direct) return;
     if (now - this.lastPushMs <= SILENT_SERVER_PERIODS * this.opts.period.ms) return;
     this.opts.log.warn({ silentMs: now - this.lastPushMs }, 'no push from the server: asking for the slot again');
     this.direct = false;
