@@ -202,6 +202,8 @@ export const MAX_PUSH_CONNECTIONS = 64;
 export const LAG_CHUNKS = 2;
 /** ... for this many periods before the child asks to be moved (no flapping on one late chunk). */
 export const LAG_PERIODS = 2;
+/** The transit-time baseline (least push-to-store time of a chunk) is the least over one to two of these windows, ms. */
+export const TRANSIT_WINDOW_MS = 60_000;
 /** A member reported for bad data or slowness is kept out of interior positions this long, ms. */
 export const DEMOTE_MS = 60_000;
 /** A chunk failing a source key younger than this is not blamed on its relay (the UPDATE may trail it), ms. */

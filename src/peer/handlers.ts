@@ -78,6 +78,7 @@ export function watchStore(p: Parts, roles: Roles, dir: string): void {
   store.on('stored', (c: StoredChunk) => {
     const prev = store.get(c.seq - 1);
     if (prev) p.period.add(c.originMs - prev.originMs);
+    p.upstream.onStored(c.seq, c.originMs);
     p.relay.onStored(c);
   });
   store.on('rejected', (seq: number, from: string, why: string) => {

@@ -92,6 +92,7 @@ export class Peer {
         holders: () => (this.roles.role === 'coordinator' ? p.coordinator.someMembers(4)
           : [view.coordinator, ...view.successors].filter((x): x is MemberRef => !!x)),
         suspect: (id, reason) => { if (view.coordinator) connections.get(view.coordinator.id)?.send({ type: 'suspect', id, reason }); },
+        sourceSinceMs: () => view.keySinceMs,
       }),
       source: new Source({
         store, link, key, period, log, now, previous: null,

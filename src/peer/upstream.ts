@@ -24,7 +24,7 @@ import type { Logger } from '../log';
 import type { Session } from './session';
 import { nextInStripe } from './stripes';
 import { MemberRef, RefuseReason, SuspectReason } from '../protocol/peer';
-import { BUFFER_CHUNKS, FETCH_RETRY_MS, FETCH_TRIES, LAG_CHUNKS, LAG_PERIODS, LATE_CHUNK_MS, SUBSCRIBE_HOLD_MS, SUBSCRIBE_RETRY_MS } from '../constants';
+import { BUFFER_CHUNKS, FETCH_RETRY_MS, FETCH_TRIES, LAG_CHUNKS, LAG_PERIODS, LATE_CHUNK_MS, SUBSCRIBE_HOLD_MS, SUBSCRIBE_RETRY_MS, TRANSIT_WINDOW_MS } from '../constants';
 
 /** Per-stripe state. */
 interface StripeState {
@@ -38,6 +38,10 @@ interface StripeState {
   laggingSinceMs: number;
   /** Highest sequence received in this stripe. */
   lastSeq: number;
+  /** Origin time (the source's clock) of the newest chunk of this stripe we verified and stored, or 0. */
+  storedOriginMs: number;
+  /** Its sequence, or -1. */
+  storedSeq: number;
   /** NOT_CHILD refusals from this parent in a row (its view does not name us). */
   refusals: number;
 }
@@ -67,6 +71,8 @@ export interface UpstreamOptions {
   holders: () => MemberRef[];
   /** Tells the coordinator about a parent (SUSPECT). */
   suspect: (id: string, reason: number) => void;
+  /** When the current source's key came (its clock is not the old source's: the transit baseline starts again), ms. */
+  sourceSinceMs: () => number;
 }
 
 /** The parents of this peer, and its repair scan. */
@@ -76,6 +82,8 @@ export class Upstream {
   private readonly fetches = new Map<number, { tries: number; atMs: number; holder: string }>();
   /** Members that sent or may still send us chunks (former parents, holders asked), until when. */
   private readonly senders = new Map<string, number>();
+  /** Least (store time - origin time) of a chunk, this window and the one before (see onStored). */
+  private readonly transit = { cur: Infinity, prev: Infinity, sinceMs: 0 };
 
   /** @param opts Identity, store, sessions, holders. */
   constructor(private readonly opts: UpstreamOptions) {}
@@ -88,7 +96,7 @@ export class Upstream {
     const now = this.opts.now();
     this.K = parents.length;
     for (let s = 0; s < parents.length; s++) {
-      const st = (this.stripes[s] ??= { parent: null, detachedMs: 0, retryAtMs: 0, laggingSinceMs: 0, lastSeq: -1, refusals: 0 });
+      const st = (this.stripes[s] ??= { parent: null, detachedMs: 0, retryAtMs: 0, laggingSinceMs: 0, lastSeq: -1, storedOriginMs: 0, storedSeq: -1, refusals: 0 });
       const next = parents[s];
       if ((st.parent?.id ?? '') === (next?.id ?? '')) continue;
       const old = st.parent;
@@ -137,6 +145,21 @@ export class Upstream {
    */
   wasParent(from: string): boolean {
     return (this.senders.get(from) ?? 0) > this.opts.now();
+  }
+
+  /**
+   * @brief A chunk was verified and stored: its stripe's newest origin time, and the transit
+   * baseline (the least time from a push at the source to our store, in our clock minus the
+   * source's: clock offset plus the fastest path, measured over the last one to two windows).
+   */
+  onStored(seq: number, originMs: number): void {
+    const now = this.opts.now();
+    const tr = this.transit;
+    if (this.opts.sourceSinceMs() > tr.sinceMs) Object.assign(tr, { prev: Infinity, cur: Infinity, sinceMs: now });
+    else if (now - tr.sinceMs >= TRANSIT_WINDOW_MS) Object.assign(tr, { prev: tr.cur, cur: Infinity, sinceMs: now });
+    tr.cur = Math.min(tr.cur, now - originMs);
+    const st = this.stripes[seq % this.K];
+    if (st && seq > st.storedSeq) Object.assign(st, { storedSeq: seq, storedOriginMs: originMs });
   }
 
   /** @brief A chunk arrived. */
@@ -213,9 +236,11 @@ export class Upstream {
   /** @brief Retries subscriptions, checks lag, runs the repair scan. */
   tick(now: number, periodMs: number): void {
     for (const [id, until] of this.senders) if (until <= now) this.senders.delete(id);
-    // Every stripe behind at once: our own link is the slow one, no parent is to blame.
-    const behind = this.stripes.map((st) => this.isBehind(st));
-    const selfSlow = this.K > 1 && behind.every((b) => b);
+    // Every stripe behind at once, from two parents or more: our own link is the slow one, no
+    // parent is to blame. One parent feeding every stripe cannot be told from our link: it is.
+    const behind = this.stripes.map((st) => this.isBehind(st, now, periodMs));
+    const parents = new Set(this.stripes.map((st) => st.parent?.id));
+    const selfSlow = this.K > 1 && parents.size > 1 && behind.every((b) => b);
     this.stripes.forEach((st, s) => {
       if (st.parent && st.retryAtMs && now >= st.retryAtMs) this.subscribe(s);
       this.checkLag(st, behind[s] && !selfSlow, now, periodMs);
@@ -246,16 +271,21 @@ export class Upstream {
   }
 
   /**
-   * Whether a stripe trails the stream: the newest chunk we hold of the other stripes (verified,
-   * from other parents) is LAG_CHUNKS chunks of this stripe ahead of it, or its parent's own
-   * heartbeats say it holds that much more than it sent us. The first sees a throttled link (its
-   * heartbeats queue behind its chunks in the same stream); the second serves a one-stripe overlay.
+   * Whether a stripe trails the stream by LAG_CHUNKS chunks of it: the newest chunk we hold of
+   * the other stripes (verified, from other parents) is that far ahead, or its parent's own
+   * heartbeats say it holds that much more than it sent us, or that many chunk periods passed
+   * since the newest chunk of the stripe we stored left the source (its origin time moved into
+   * our clock by the transit baseline, see onStored). The first sees a throttled link (its
+   * heartbeats queue behind its chunks in the same stream); the second serves a one-stripe
+   * overlay; the third a parent that feeds us every stripe (nothing of ours is ahead of it).
    */
-  private isBehind(st: StripeState): boolean {
+  private isBehind(st: StripeState, now: number, periodMs: number): boolean {
     if (!st.parent || st.lastSeq < 0) return false;
     const parentMax = this.opts.session(st.parent.id)?.remoteMaxSeq ?? -1;
     const edge = this.K > 1 ? this.opts.store.maxSeq : -1;
-    return Math.max(parentMax, edge) - st.lastSeq >= LAG_CHUNKS * this.K;
+    if (Math.max(parentMax, edge) - st.lastSeq >= LAG_CHUNKS * this.K) return true;
+    const base = Math.min(this.transit.cur, this.transit.prev);
+    return st.storedSeq >= 0 && Number.isFinite(base) && now - (st.storedOriginMs + base) >= LAG_CHUNKS * this.K * periodMs;
   }
 
   /** A stripe behind for LAG_PERIODS periods: its parent is reported slow (the coordinator moves us). */

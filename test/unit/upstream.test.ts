@@ -20,7 +20,7 @@ import { RefuseReason, SuspectReason } from '../../src/protocol/peer';
 function child(session: (id: string) => Session, now: () => number, suspect: (id: string, reason: number) => void = () => {}): Upstream {
   return new Upstream({
     self: '10.0.0.9', store: { firstSeq: 0, maxSeq: -1, missing: () => [] } as unknown as ChunkStore, stats: new Ledger(), log: silentLogger(),
-    now, dial: async (ref) => session(ref.id), session, watch: () => {}, holders: () => [], suspect,
+    now, dial: async (ref) => session(ref.id), session, watch: () => {}, holders: () => [], suspect, sourceSinceMs: () => 0,
   });
 }
 
@@ -97,4 +97,52 @@ test('a SUBSCRIBE still unanswered when a new link to its parent opens (one clos
   up.linkOpened(A.id); // the clock has not moved: no retry is due
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(sent.slice(3), [`second:${A.id}:subscribe:0`], 'only the unanswered stripe of that parent, on the new link');
+});
+
+/**
+ * Plays a stripe-interleaved stream of period 500 ms into `up` (two stripes): chunk seq leaves the
+ * source at 20 000 + 500 seq on the source's clock (ours runs 5 s ahead) and is stored `delay(seq)`
+ * ms after, while the upstream ticks every 100 ms.
+ */
+function play(up: Upstream, clock: { now: number }, seqs: number, delay: (seq: number) => number): void {
+  const stored: { at: number; seq: number }[] = [];
+  for (let seq = 0; seq < seqs; seq++) stored.push({ at: 25_000 + 500 * seq + delay(seq), seq });
+  stored.sort((a, b) => a.at - b.at);
+  const end = stored[stored.length - 1].at + 100;
+  for (let t = 25_000; t <= end; t += 100) {
+    clock.now = t;
+    while (stored.length && stored[0].at <= t) {
+      const { seq } = stored.shift()!;
+      up.onChunk(seq);
+      up.onStored(seq, 20_000 + 500 * seq);
+    }
+    up.tick(t, 500);
+  }
+}
+
+test('a parent that feeds us every stripe and falls behind the stream is reported slow; one on time is not', () => {
+  const A = { id: '10.0.0.1', p2pPort: 9092, httpPort: 9093 };
+  const clock = { now: 25_000 };
+  const reports: string[] = [];
+  const session = () => ({ send: () => true }) as unknown as Session; // its heartbeats say nothing: they queue behind its chunks
+  const up = child(session, () => clock.now, (id, reason) => reports.push(`${id}:${reason}`));
+  up.apply([A, A]);
+  play(up, clock, 20, () => 30);
+  assert.deepEqual(reports, [], 'on time: nobody reported');
+  // From chunk 20 on, A's link carries half the stream: each chunk is stored 250 ms later than the one before.
+  const late = child(session, () => clock.now, (id, reason) => reports.push(`${id}:${reason}`));
+  late.apply([A, A]);
+  play(late, clock, 40, (seq) => 30 + Math.max(0, seq - 20) * 250);
+  assert.ok(reports.includes(`${A.id}:${SuspectReason.SLOW}`), `A reported slow (${reports})`);
+});
+
+test('every stripe behind while two parents feed them: our own link is slow, no parent is reported', () => {
+  const A = { id: '10.0.0.1', p2pPort: 9092, httpPort: 9093 };
+  const B = { id: '10.0.0.2', p2pPort: 9092, httpPort: 9093 };
+  const clock = { now: 25_000 };
+  const reports: string[] = [];
+  const up = child(() => ({ send: () => true }) as unknown as Session, () => clock.now, (id, reason) => reports.push(`${id}:${reason}`));
+  up.apply([A, B]);
+  play(up, clock, 40, (seq) => 30 + Math.max(0, seq - 20) * 250);
+  assert.deepEqual(reports, []);
 });
